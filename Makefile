@@ -1,0 +1,30 @@
+# The two commands: `make run` starts the service, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bench
+
+run: $(VENV)/.run-installed
+	$(BIN)/flask --app app demo
+	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.test-installed
+	scripts/ensure-chromium
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.test-installed
+	scripts/ensure-chromium
+	$(BIN)/python -m bench
+
+$(VENV)/.run-installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@ $(VENV)/.run-installed

@@ -1,0 +1,30 @@
+"""The station feedback service: ``flask --app app run`` serves it, ``flask --app app --help`` lists its commands."""
+from flask import Flask
+
+from feedback import api, cli, config, schema, views
+from feedback.clock import SystemClock
+from feedback.db import Connections, get_db
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from the environment; ``overrides`` (tests) win over it.
+
+    ``overrides["CLOCK"]`` replaces the system clock.
+    """
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    settings = dict(overrides or {})
+    clock = settings.pop("CLOCK", None) or SystemClock()
+    app.config.update(config.from_environment())
+    app.config.update(settings)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.json.ensure_ascii = False  # station names stay readable in the JSON
+
+    app.extensions["feedback.clock"] = clock
+    app.extensions["feedback.db"] = Connections(app.config["DATABASE"])
+    with app.app_context():
+        schema.migrate(get_db())
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    cli.register(app)
+    return app

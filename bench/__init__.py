@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its timings beside a bare baseline measured in the same run."""

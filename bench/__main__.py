@@ -1,0 +1,10 @@
+"""Run every benchmark: ``make bench`` or ``python -m bench [name…]``."""
+import sys
+
+from bench import slow_link
+
+BENCHMARKS = {"slow_link": slow_link.main}
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or BENCHMARKS:
+        BENCHMARKS[name]()

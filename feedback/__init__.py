@@ -1,0 +1,1 @@
+"""Stations, ratings and the pages about them."""

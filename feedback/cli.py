@@ -1,0 +1,125 @@
+"""The stations, ratings and demo commands of ``flask --app app …``."""
+import csv
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from feedback import clock, demo, imports, stations
+from feedback.db import get_db, write
+from feedback.ratings import record
+from qr import links
+
+stations_cli = AppGroup("stations", help="Import, export and look up stations.")
+ratings_cli = AppGroup("ratings", help="Load historical ratings.")
+
+
+def fail(errors: list[str], what: str) -> None:
+    """Report every error as `line N: reason` and stop with a non-zero exit."""
+    for error in errors:
+        click.echo(error, err=True)
+    click.echo(f"{len(errors)} error(s): no {what} were imported; the database is unchanged.",
+               err=True)
+    sys.exit(1)
+
+
+def station_url(station: dict) -> str:
+    """The absolute URL a station's QR code encodes."""
+    config = current_app.config
+    return links.url(config["BASE_URL"], config["SECRET_KEY"], station["code"],
+                     station.get("link_version", 1))
+
+
+def require_station(code: str) -> dict:
+    station = stations.get(get_db(), code)
+    if station is None:
+        raise click.ClickException(f"no station with code {code!r}")
+    return station
+
+
+@stations_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+def import_stations(file):
+    """Insert or update stations by code from a CSV file; all or nothing."""
+    parsed = imports.parse_stations(file.read())
+    if parsed.errors:
+        fail(parsed.errors, "stations")
+    db = get_db()
+    with write(db):
+        inserted, updated = stations.upsert(db, parsed.rows, clock.today(), clock.now())
+    click.echo(f"imported {len(parsed.rows)} station(s): {inserted} new, {updated} updated")
+
+
+@stations_cli.command("export")
+@click.argument("file", type=click.File("w", encoding="utf-8"))
+def export_stations(file):
+    """Write every station as CSV in the import format ('-' for standard output)."""
+    writer = csv.DictWriter(file, fieldnames=stations.COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in stations.all_for_export(get_db()):
+        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+
+
+@stations_cli.command("url")
+@click.argument("code")
+def url(code):
+    """Print the absolute URL that the station's QR code encodes."""
+    click.echo(station_url(require_station(code)))
+
+
+def set_status(code: str, status: str) -> None:
+    require_station(code)
+    db = get_db()
+    with write(db):
+        db.execute("UPDATE stations SET status = ? WHERE code = ?", [status, code])
+    click.echo(f"{code}: {status}")
+
+
+@stations_cli.command("close")
+@click.argument("code")
+def close(code):
+    """Stop a station taking ratings (its page says it is out of service)."""
+    set_status(code, "closed")
+
+
+@stations_cli.command("reopen")
+@click.argument("code")
+def reopen(code):
+    """Let a closed station take ratings again."""
+    set_status(code, "listed")
+
+
+@ratings_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+def import_ratings(file):
+    """Load historical ratings from a CSV file; all or nothing, and a file loaded twice adds nothing twice."""
+    db = get_db()
+    station_ids = {code: id_ for id_, code in db.execute("SELECT id, code FROM stations")}
+    tz = current_app.config["TIMEZONE"]
+    parsed = imports.parse_ratings(file.read(), station_ids, tz, clock.now())
+    if parsed.errors:
+        fail(parsed.errors, "ratings")
+    added = 0
+    with write(db):
+        for row in parsed.rows:
+            added += record(db, source="import", tz=tz, **row)
+    click.echo(f"imported {added} rating(s); {len(parsed.rows) - added} were already there")
+
+
+@click.command("demo")
+def demo_command():
+    """Add demo stations to an empty database and print a demo station's rating page."""
+    db = get_db()
+    if demo.seed_if_empty(db, clock.today(), clock.now()):
+        click.echo(f"Added {len(demo.DEMO_STATIONS)} demo stations (codes DEMO-001 to DEMO-005).")
+    first = stations.get(db, demo.DEMO_STATIONS[0]["code"])
+    if first is not None:
+        click.echo(f"Rate a demo station: {station_url(first)}")
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app's command line."""
+    app.cli.add_command(stations_cli)
+    app.cli.add_command(ratings_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,99 @@
+"""The one clock, and where days and months begin in FEEDBACK_TIMEZONE.
+
+Instants are stored as UTC text (``2026-11-28T04:08:39Z``) so they sort and compare as
+strings; days and months are always computed in the configured zone.
+"""
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class SystemClock:
+    """Reads the real time."""
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class FixedClock:
+    """A clock that says what it is told, for tests and replays."""
+
+    def __init__(self, instant: datetime):
+        self.instant = instant
+
+    def now(self) -> datetime:
+        return self.instant
+
+    def advance(self, **kwargs) -> None:
+        self.instant += timedelta(**kwargs)
+
+
+def to_utc_text(instant: datetime) -> str:
+    """An aware datetime as the stored UTC text."""
+    return instant.astimezone(timezone.utc).strftime(UTC_FORMAT)
+
+
+def from_utc_text(text: str) -> datetime:
+    """The stored UTC text back to an aware datetime."""
+    return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=timezone.utc)
+
+
+def local_iso(text: str | None, tz: ZoneInfo) -> str | None:
+    """Stored UTC text as ISO 8601 with the local offset, or None."""
+    if text is None:
+        return None
+    return from_utc_text(text).astimezone(tz).isoformat()
+
+
+def local_day(instant: datetime, tz: ZoneInfo) -> date:
+    """The calendar day an instant falls on in ``tz``."""
+    return instant.astimezone(tz).date()
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The instant a local day begins."""
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def parse_instant(text: str, tz: ZoneInfo) -> datetime:
+    """ISO 8601 date and time; with an offset it is that instant, without one it is local in ``tz``.
+
+    Raises ValueError with a reason a person can act on.
+    """
+    text = text.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"rated_at {text!r} is not an ISO 8601 date and time") from None
+    if len(text) <= 10:  # a bare date parses as midnight, which would invent a time
+        raise ValueError(f"rated_at {text!r} needs a time of day as well as a date")
+    if parsed.tzinfo is None:
+        # fold=0 picks the earlier of an ambiguous wall time; China has no DST, other zones rarely matter here
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed
+
+
+def month_start(day: date) -> date:
+    """The first day of the month ``day`` is in."""
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` away from ``day``'s month."""
+    index = day.year * 12 + (day.month - 1) + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def now() -> datetime:
+    """The current app's clock: real in service, fixed in tests."""
+    from flask import current_app
+
+    return current_app.extensions["feedback.clock"].now()
+
+
+def today() -> date:
+    """Today's local date in FEEDBACK_TIMEZONE, by the current app's clock."""
+    from flask import current_app
+
+    return local_day(now(), current_app.config["TIMEZONE"])

@@ -1,0 +1,61 @@
+"""Configuration from FEEDBACK_* environment variables (see the README's table)."""
+import ipaddress
+import logging
+import os
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEVELOPMENT_SECRET = "development-only-secret-do-not-deploy"
+
+log = logging.getLogger("feedback")
+
+
+class ConfigError(RuntimeError):
+    """A setting that the service cannot start with."""
+
+
+def is_local(base_url: str) -> bool:
+    """True when the public origin is this machine: the only place the development key may sign."""
+    host = urlsplit(base_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def from_environment(environ=os.environ) -> dict:
+    """Flask config keys from the environment, checked; raises ConfigError with what to fix."""
+    base_url = environ.get("FEEDBACK_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"FEEDBACK_BASE_URL {base_url!r} must be an origin like https://rate.example.org")
+
+    secret = environ.get("FEEDBACK_SECRET_KEY", "")
+    if not secret:
+        if not is_local(base_url):
+            raise ConfigError("FEEDBACK_SECRET_KEY is required when FEEDBACK_BASE_URL is not "
+                              "this machine: it signs the QR links and the staff sessions")
+        log.warning("FEEDBACK_SECRET_KEY is not set: using the development key. "
+                    "QR links signed with it will stop working once a real key is set.")
+        secret = DEVELOPMENT_SECRET
+
+    zone_name = environ.get("FEEDBACK_TIMEZONE", "Asia/Shanghai")
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"FEEDBACK_TIMEZONE {zone_name!r} is not a time zone name "
+                          "like Asia/Shanghai") from None
+
+    scheduler = environ.get("FEEDBACK_SCHEDULER", "on")
+    if scheduler not in ("on", "off"):
+        raise ConfigError(f"FEEDBACK_SCHEDULER must be on or off, not {scheduler!r}")
+
+    return {
+        "DATABASE": environ.get("FEEDBACK_DATABASE", os.path.join("instance", "feedback.db")),
+        "BASE_URL": base_url,
+        "SECRET_KEY": secret,
+        "TIMEZONE": zone,
+        "SCHEDULER": scheduler == "on",
+    }

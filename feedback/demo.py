@@ -1,0 +1,32 @@
+"""Demo stations for a first run, clearly marked as such."""
+from feedback import stations
+from feedback.db import write
+
+DEMO_STATIONS = [
+    {"code": "DEMO-001", "name": "【演示】人民广场户外劳动者驿站", "district": "黄浦区",
+     "address": "演示地址:人民大道 1 号", "latitude": "31.2304", "longitude": "121.4737",
+     "tier": "national", "kind": "fixed", "amenities": "water;microwave;sofa;fridge;first-aid;charging"},
+    {"code": "DEMO-002", "name": "【演示】滨江工地移动驿站", "district": "浦东新区",
+     "address": "演示地址:滨江大道工地", "tier": "city", "kind": "mobile",
+     "amenities": "water;first-aid;charging"},
+    {"code": "DEMO-003", "name": "【演示】银行网点爱心驿站", "district": "静安区",
+     "address": "演示地址:南京西路 100 号", "tier": "provincial", "kind": "partner",
+     "amenities": "water;microwave;toilet;air-conditioning"},
+    {"code": "DEMO-004", "name": "【演示】加油站暖心驿站", "district": "闵行区",
+     "address": "演示地址:沪闵路 200 号", "tier": "city", "kind": "partner",
+     "amenities": "water;toilet;charging"},
+    {"code": "DEMO-005", "name": "【演示】环卫工人休息室", "district": "徐汇区",
+     "address": "演示地址:漕溪北路 300 号", "tier": "provincial", "kind": "fixed",
+     "amenities": "water;microwave;fridge;sofa"},
+]
+
+
+def seed_if_empty(db, today, now) -> bool:
+    """Add the demo stations, marked is_demo, when there are no stations at all."""
+    with write(db):
+        if db.execute("SELECT count(*) FROM stations").fetchone()[0]:
+            return False
+        rows = [stations.validate(record)[0] for record in DEMO_STATIONS]
+        stations.upsert(db, rows, today, now)
+        db.execute("UPDATE stations SET is_demo = 1")
+    return True

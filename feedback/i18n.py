@@ -1,0 +1,88 @@
+"""The worker's language: Chinese first, English when the phone asks for it or the worker switches."""
+from flask import request
+
+LANGUAGES = ("zh", "en")
+DEFAULT = "zh"
+
+TEXT = {
+    "zh": {
+        "title": "驿站评价",
+        "question": "对驿站服务满意吗?",
+        "reasons_legend": "哪里不满意?(可多选)",
+        "comment_label": "还想说点什么?(选填,最多500字)",
+        "submit": "提交评价",
+        "thanks_title": "谢谢您的评价!",
+        "thanks_body": "您的意见已记录,我们会持续改进驿站服务。",
+        "offers": "本站为您提供",
+        "rate_again": "返回",
+        "switch": "English",
+        "error_title": "出错了",
+        "not_found": "找不到这个驿站。请扫描驿站现场张贴的二维码。",
+        "replaced": "此二维码已更换,请扫描驿站现场张贴的新二维码。",
+        "closed": "此驿站目前暂停服务,暂不接受评价。",
+        "pick_score": "请选择一个满意程度。",
+        "bad_reason": "请从列表中选择原因。",
+        "comment_too_long": "留言太长了,请不超过500字。",
+        "form_expired": "页面已过期,请重新打开并提交。",
+        "page_not_found": "页面不存在。",
+        "server_error": "服务暂时出了问题,请稍后再试。",
+        "reason.water": "没有热水/饮用水",
+        "reason.charging": "不能充电",
+        "reason.toilet": "厕所不便",
+        "reason.temperature": "太热或太冷",
+        "reason.microwave": "微波炉不能用",
+        "reason.closed": "该开门时没开",
+        "reason.staff": "工作人员态度",
+        "amenity.water": "饮用水", "amenity.microwave": "微波炉", "amenity.sofa": "沙发座椅",
+        "amenity.fridge": "冰箱", "amenity.first-aid": "急救药箱", "amenity.charging": "充电",
+        "amenity.toilet": "厕所", "amenity.wifi": "无线网络", "amenity.air-conditioning": "空调",
+    },
+    "en": {
+        "title": "Rate this station",
+        "question": "Are you happy with this station?",
+        "reasons_legend": "What was wrong? (tick any)",
+        "comment_label": "Anything else? (optional, up to 500 characters)",
+        "submit": "Send rating",
+        "thanks_title": "Thank you for rating!",
+        "thanks_body": "Your rating is recorded and helps us improve this station.",
+        "offers": "This station offers",
+        "rate_again": "Back",
+        "switch": "中文",
+        "error_title": "Something went wrong",
+        "not_found": "We cannot find this station. Please scan the QR code posted at the station.",
+        "replaced": "This QR code has been replaced. Please scan the new poster at the station.",
+        "closed": "This station is out of service and is not taking ratings just now.",
+        "pick_score": "Please pick how satisfied you are.",
+        "bad_reason": "Please choose reasons from the list.",
+        "comment_too_long": "Your comment is too long: please keep it to 500 characters.",
+        "form_expired": "This page has expired. Please open it again and resend.",
+        "page_not_found": "There is no such page.",
+        "server_error": "Something went wrong on our side. Please try again later.",
+        "reason.water": "No drinking or hot water",
+        "reason.charging": "Cannot charge my phone or battery",
+        "reason.toilet": "No usable toilet",
+        "reason.temperature": "Too hot or too cold",
+        "reason.microwave": "Microwave not working",
+        "reason.closed": "Closed when it should be open",
+        "reason.staff": "Staff attitude",
+        "amenity.water": "Drinking water", "amenity.microwave": "Microwave", "amenity.sofa": "Sofa",
+        "amenity.fridge": "Fridge", "amenity.first-aid": "First aid", "amenity.charging": "Charging",
+        "amenity.toilet": "Toilet", "amenity.wifi": "Wi-Fi", "amenity.air-conditioning": "Air conditioning",
+    },
+}
+
+
+def choose() -> str:
+    """The language of this request: ?lang=, then the remembered choice, then Accept-Language."""
+    for candidate in (request.values.get("lang"), request.cookies.get("lang")):
+        if candidate in LANGUAGES:
+            return candidate
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT)
+
+
+def translate(lang: str, key: str) -> str:
+    """The text for ``key``; an amenity the list does not know is shown as written."""
+    table = TEXT[lang]
+    if key.startswith("amenity."):
+        return table.get(key, key.removeprefix("amenity."))
+    return table[key]

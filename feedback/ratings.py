@@ -1,0 +1,41 @@
+"""Recording ratings, each exactly once."""
+import hashlib
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from feedback.clock import local_day, to_utc_text
+
+MAX_COMMENT = 500          # what the form accepts
+MAX_IMPORTED_COMMENT = 2000  # an earlier system may have kept longer ones; refuse rather than cut
+
+# One-tap reasons offered after a low score, in the order the form shows them.
+REASONS = ("water", "charging", "toilet", "temperature", "microwave", "closed", "staff")
+
+
+def record(db: Database, *, station_id: int, rated_at: datetime, score: int, comment: str = "",
+           reasons: tuple[str, ...] = (), source: str, once_key: str | None, tz) -> bool:
+    """Insert one rating (the rollups follow by trigger); False if ``once_key`` was seen before.
+
+    Call inside write().
+    """
+    cursor = db.execute(
+        """
+        INSERT INTO ratings (station_id, rated_at, day, score, comment, reasons, source, once_key)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (once_key) DO NOTHING
+        """,
+        [station_id, to_utc_text(rated_at), local_day(rated_at, tz).isoformat(), score,
+         comment, ";".join(reasons), source, once_key],
+    )
+    return cursor.rowcount == 1
+
+
+def import_key(station_code: str, rated_at: datetime, score: int, comment: str,
+               occurrence: int) -> str:
+    """The once_key of an imported rating, so a file imported twice adds nothing twice.
+
+    ``occurrence`` tells apart identical rows within one file, which are real repeat ratings.
+    """
+    text = f"{station_code}\x1f{to_utc_text(rated_at)}\x1f{score}\x1f{comment}\x1f{occurrence}"
+    return "import:" + hashlib.sha256(text.encode()).hexdigest()[:32]

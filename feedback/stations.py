@@ -1,0 +1,141 @@
+"""Stations: the rules a station record must meet (pure), and the queries about them."""
+import re
+from datetime import date, datetime
+
+from sqlite_utils import Database
+
+from feedback import scale
+from feedback.clock import local_iso, to_utc_text
+
+TIERS = ("city", "provincial", "national")
+KINDS = ("fixed", "mobile", "partner")
+CODE_PATTERN = re.compile(r"[A-Za-z0-9-]{1,32}")
+COLUMNS = ("code", "name", "district", "address", "latitude", "longitude",
+           "tier", "kind", "opened_on", "amenities")
+REQUIRED_COLUMNS = ("code", "name", "district", "tier", "kind")
+MAX_TEXT = 200
+
+
+def validate(record: dict[str, str]) -> tuple[dict, list[str]]:
+    """Check one station record (CSV strings) and return (clean row, reasons it is bad).
+
+    ``opened_on`` stays None when not given: a new station then opens on the import day,
+    an existing one keeps its date.
+    """
+    errors = []
+    value = {key: (record.get(key) or "").strip() for key in COLUMNS}
+
+    if not CODE_PATTERN.fullmatch(value["code"]):
+        errors.append(f"code {value['code']!r} must be 1 to 32 of A-Z a-z 0-9 -")
+    for key in ("name", "district"):
+        if not value[key]:
+            errors.append(f"{key} is required")
+    for key in ("name", "district", "address"):
+        if len(value[key]) > MAX_TEXT:
+            errors.append(f"{key} is longer than {MAX_TEXT} characters")
+    if value["tier"] not in TIERS:
+        errors.append(f"tier {value['tier']!r} must be one of {', '.join(TIERS)}")
+    if value["kind"] not in KINDS:
+        errors.append(f"kind {value['kind']!r} must be one of {', '.join(KINDS)}")
+
+    coordinates = {}
+    for key, limit in (("latitude", 90), ("longitude", 180)):
+        text = value[key]
+        if not text:
+            coordinates[key] = None
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            errors.append(f"{key} {text!r} is not a number")
+            continue
+        if not -limit <= number <= limit:  # also refuses nan
+            errors.append(f"{key} {text} is outside -{limit} to {limit}")
+            continue
+        coordinates[key] = number
+    if len(coordinates) == 2 and (coordinates["latitude"] is None) != (coordinates["longitude"] is None):
+        errors.append("latitude and longitude go together: give both or neither")
+
+    opened_on = None
+    if value["opened_on"]:
+        try:
+            opened_on = date.fromisoformat(value["opened_on"])
+            if len(value["opened_on"]) != 10:
+                raise ValueError
+        except ValueError:
+            errors.append(f"opened_on {value['opened_on']!r} is not a date like 2024-03-01")
+
+    amenities = [item.strip() for item in value["amenities"].split(";") if item.strip()]
+    row = {
+        "code": value["code"], "name": value["name"], "district": value["district"],
+        "address": value["address"], "latitude": coordinates.get("latitude"),
+        "longitude": coordinates.get("longitude"), "tier": value["tier"], "kind": value["kind"],
+        "opened_on": opened_on.isoformat() if opened_on else None,
+        "amenities": ";".join(amenities),
+    }
+    return row, errors
+
+
+def upsert(db: Database, rows: list[dict], today: date, now: datetime) -> tuple[int, int]:
+    """Insert or update stations by code; returns (inserted, updated). Call inside write()."""
+    existing = {r[0] for r in db.execute("SELECT code FROM stations")}
+    stamp = to_utc_text(now)
+    for row in rows:
+        db.execute(
+            """
+            INSERT INTO stations (code, name, district, address, latitude, longitude, tier, kind,
+                                  opened_on, amenities, created_at, updated_at)
+            VALUES (:code, :name, :district, :address, :latitude, :longitude, :tier, :kind,
+                    coalesce(:opened_on, :today), :amenities, :stamp, :stamp)
+            ON CONFLICT (code) DO UPDATE SET
+                name = excluded.name, district = excluded.district, address = excluded.address,
+                latitude = excluded.latitude, longitude = excluded.longitude,
+                tier = excluded.tier, kind = excluded.kind,
+                opened_on = coalesce(:opened_on, stations.opened_on),
+                amenities = excluded.amenities, updated_at = excluded.updated_at
+            """,
+            {**row, "today": today.isoformat(), "stamp": stamp},
+        )
+    inserted = sum(1 for row in rows if row["code"] not in existing)
+    return inserted, len(rows) - inserted
+
+
+def get(db: Database, code: str) -> dict | None:
+    """The station with this code, whatever its status, or None."""
+    rows = list(db.query("SELECT * FROM stations WHERE code = ?", [code]))
+    return rows[0] if rows else None
+
+
+def all_for_export(db: Database) -> list[dict]:
+    """Every station, in code order, as the import format's columns."""
+    return [
+        {key: row[key] for key in COLUMNS}
+        for row in db.query(f"SELECT {', '.join(COLUMNS)} FROM stations ORDER BY code")
+    ]
+
+
+def amenity_list(station: dict) -> list[str]:
+    """A station's amenities as a list."""
+    return [item for item in station["amenities"].split(";") if item]
+
+
+def summary(db: Database, station: dict, tz) -> dict:
+    """The public JSON summary of a station."""
+    totals = list(db.query("SELECT * FROM station_totals WHERE station_id = ?", [station["id"]]))
+    counts = scale.counts_from_row(totals[0]) if totals else dict.fromkeys(range(1, 6), 0)
+    return {
+        "code": station["code"],
+        "name": station["name"],
+        "district": station["district"],
+        "address": station["address"],
+        "latitude": station["latitude"],
+        "longitude": station["longitude"],
+        "tier": station["tier"],
+        "kind": station["kind"],
+        "status": station["status"],
+        "opened_on": station["opened_on"],
+        "amenities": amenity_list(station),
+        "ratings_total": sum(counts.values()),
+        "satisfaction_rate": scale.satisfaction_rate(counts),
+        "last_rated_at": local_iso(totals[0]["last_rated_at"], tz) if totals else None,
+    }

@@ -1,0 +1,130 @@
+"""The worker's pages: the rating form, its thank-you page, and errors in the worker's language."""
+import re
+import secrets
+from functools import partial
+
+from flask import (Blueprint, current_app, make_response, redirect, render_template,
+                   request, url_for)
+from werkzeug.exceptions import HTTPException
+
+from feedback import clock, i18n, stations
+from feedback.db import get_db, write
+from feedback.ratings import MAX_COMMENT, REASONS, record
+from feedback.scale import LABELS, SCORES, is_bad
+from qr import links
+
+bp = Blueprint("feedback", __name__)
+
+ONCE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+class WorkerError(HTTPException):
+    """An error shown to a worker as a page in their language."""
+
+    def __init__(self, status: int, message_key: str):
+        super().__init__()
+        self.code = status
+        self.message_key = message_key
+
+
+def render_page(template: str, status: int = 200, **context):
+    """Render a worker page in the chosen language, remembering an explicit choice."""
+    lang = i18n.choose()
+    response = make_response(
+        render_template(template, lang=lang, t=partial(i18n.translate, lang), **context), status)
+    if request.args.get("lang") in i18n.LANGUAGES:
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def station_for_link(code: str, token: str) -> dict:
+    """The station a signed link names, or a WorkerError saying why it cannot be rated."""
+    station = stations.get(get_db(), code)
+    if station is None:
+        raise WorkerError(404, "not_found")
+    verdict = links.check(current_app.config["SECRET_KEY"], code, token,
+                          station.get("link_version", 1))
+    if verdict == links.REPLACED:
+        raise WorkerError(404, "replaced")
+    if verdict != links.VALID:
+        raise WorkerError(404, "not_found")
+    if station["status"] != "listed":
+        raise WorkerError(410, "closed")
+    return station
+
+
+@bp.route("/s/<code>/<token>", methods=["GET", "POST"])
+def rate(code: str, token: str):
+    station = station_for_link(code, token)
+    if request.method == "GET":
+        return render_form(station, key=secrets.token_urlsafe(16))
+
+    form = request.form
+    score_text = form.get("score", "")
+    comment = form.get("comment", "").strip()
+    reasons = tuple(form.getlist("reason"))
+    key = form.get("key", "")
+    error = None
+    if not ONCE_KEY.fullmatch(key):
+        error = "form_expired"
+        key = secrets.token_urlsafe(16)
+    elif score_text not in {"1", "2", "3", "4", "5"}:
+        error = "pick_score"
+    elif len(comment) > MAX_COMMENT:
+        error = "comment_too_long"
+    elif not set(reasons) <= set(REASONS):
+        error = "bad_reason"
+    if error:
+        return render_form(station, key=key, error=error, status=400,
+                           selected=score_text, comment=comment, reasons=reasons)
+
+    score = int(score_text)
+    db = get_db()
+    with write(db):
+        record(db, station_id=station["id"], rated_at=clock.now(), score=score, comment=comment,
+               reasons=reasons if is_bad(score) else (), source="form",
+               once_key=f"form:{key}", tz=current_app.config["TIMEZONE"])
+    # 303 after POST: a reload shows the thanks page instead of offering to resend the form
+    return redirect(url_for(".thanks", code=code, token=token, lang=form.get("lang")), 303)
+
+
+def render_form(station: dict, key: str, error: str | None = None, status: int = 200,
+                selected: str = "", comment: str = "", reasons: tuple = ()):
+    lang = i18n.choose()
+    return render_page("rate.html", status, station=station, key=key, error=error,
+                       selected=selected, comment=comment, chosen_reasons=reasons,
+                       scores=SCORES, labels=LABELS[lang], reasons=REASONS,
+                       max_comment=MAX_COMMENT)
+
+
+@bp.route("/s/<code>/<token>/thanks")
+def thanks(code: str, token: str):
+    station = station_for_link(code, token)
+    return render_page("thanks.html", station=station,
+                       amenities=stations.amenity_list(station))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    return current_app.send_static_file("favicon.ico")
+
+
+@bp.app_errorhandler(WorkerError)
+def worker_error(error: WorkerError):
+    return render_page("error.html", error.code, message_key=error.message_key)
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    if request.path.startswith("/api/"):
+        return {"error": error.name, "message": error.description}, error.code
+    message = "page_not_found" if error.code in (404, 405) else "form_expired"
+    return render_page("error.html", error.code, message_key=message)
+
+
+@bp.app_errorhandler(500)
+def server_error(error):
+    if request.path.startswith("/api/"):
+        return {"error": "Internal Server Error"}, 500
+    return render_page("error.html", 500, message_key="server_error")
+

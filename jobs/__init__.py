@@ -1,0 +1,1 @@
+"""Scheduled work: digests, the downgrade scan, and their delivery channels."""

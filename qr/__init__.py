@@ -1,0 +1,1 @@
+"""Station links, QR codes and posters."""

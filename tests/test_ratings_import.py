@@ -1,0 +1,110 @@
+"""`ratings import`: time notations, local day and month edges, all or nothing, once only."""
+import pytest
+
+
+def rollup(db, code):
+    return [dict(row) for row in db.query(
+        """SELECT day, n1, n2, n3, n4, n5 FROM station_days
+           JOIN stations ON stations.id = station_id WHERE code = ? ORDER BY day""", [code])]
+
+
+# Five notations of instants around the end of October, Shanghai time (UTC+8).
+HISTORY = """station_code,rated_at,score,comment
+ST-001,2026-10-31T23:59:59,5,local time without offset: still October in Shanghai
+ST-001,2026-10-31T16:00:00Z,4,UTC: midnight 1 November in Shanghai
+ST-001,2026-10-31 15:59:59+00:00,2,space separator with offset: 23:59:59 on 31 October local
+ST-001,2026-11-01T09:30:00+09:00,1,Tokyo offset: 08:30 on 1 November local
+ST-001,2026-11-01T00:00:00.500+08:00,3,
+ST-002,2026-11-27T12:00:00,5,
+"""
+
+
+@pytest.fixture
+def history_loaded(runner, write_file, stations_loaded):
+    result = runner.invoke(args=["ratings", "import", write_file("r.csv", HISTORY)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_each_notation_lands_on_its_local_day(db, history_loaded):
+    assert rollup(db, "ST-001") == [
+        {"day": "2026-10-31", "n1": 0, "n2": 1, "n3": 0, "n4": 0, "n5": 1},
+        {"day": "2026-11-01", "n1": 1, "n2": 0, "n3": 1, "n4": 1, "n5": 0},
+    ]
+
+
+def test_station_json_summarises_the_imported_history(client, history_loaded):
+    summary = client.get("/api/v1/stations/ST-001").get_json()
+    assert summary["ratings_total"] == 5
+    assert summary["satisfaction_rate"] == pytest.approx(3 / 5)
+    # the latest instant is 09:30+09:00, shown in Shanghai time
+    assert summary["last_rated_at"] == "2026-11-01T08:30:00+08:00"
+
+
+def test_station_without_ratings_has_null_rate_and_last_rating(client, stations_loaded):
+    summary = client.get("/api/v1/stations/ST-003").get_json()
+    assert (summary["ratings_total"], summary["satisfaction_rate"], summary["last_rated_at"]) == (
+        0, None, None)
+
+
+def test_stored_instants_are_utc(db, history_loaded):
+    stored = [row["rated_at"] for row in db.query(
+        "SELECT rated_at FROM ratings WHERE comment LIKE 'Tokyo%'")]
+    assert stored == ["2026-11-01T00:30:00Z"]
+
+
+def test_importing_the_same_file_twice_adds_nothing(runner, write_file, db, history_loaded):
+    result = runner.invoke(args=["ratings", "import", write_file("again.csv", HISTORY)])
+    assert result.exit_code == 0
+    assert "imported 0 rating(s); 6 were already there" in result.output
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 6
+
+
+def test_identical_rows_in_one_file_are_separate_ratings(runner, write_file, db, stations_loaded):
+    text = "station_code,rated_at,score\nST-002,2026-11-01T10:00:00,4\nST-002,2026-11-01T10:00:00,4\n"
+    runner.invoke(args=["ratings", "import", write_file("twice.csv", text)])
+    assert rollup(db, "ST-002")[0]["n4"] == 2
+
+
+def test_bad_ratings_file_reports_each_line_and_imports_nothing(runner, write_file, db,
+                                                                stations_loaded):
+    bad = ("station_code,rated_at,score,comment\n"
+           "ST-001,2026-11-01T10:00:00,5,fine on its own\n"
+           "NOPE,2026-11-01T10:00:00,5,\n"
+           "ST-001,2026-11-01,4,\n"
+           "ST-001,yesterday,4,\n"
+           "ST-001,2026-11-01T10:00:00,6,\n"
+           "ST-001,2026-11-01T10:00:00,4.5,\n"
+           "ST-001,2026-12-01T10:00:00,4,\n"
+           f"ST-001,2026-11-01T10:00:00,4,{'长' * 2001}\n")
+    result = runner.invoke(args=["ratings", "import", write_file("bad.csv", bad)])
+    assert result.exit_code != 0
+    lines = result.output.splitlines()
+    assert "line 3: unknown station_code 'NOPE'" in lines
+    assert "line 4: rated_at '2026-11-01' needs a time of day as well as a date" in lines
+    assert "line 5: rated_at 'yesterday' is not an ISO 8601 date and time" in lines
+    assert "line 6: score '6' must be a whole number from 1 to 5" in lines
+    assert "line 7: score '4.5' must be a whole number from 1 to 5" in lines
+    assert "line 8: rated_at 2026-12-01T10:00:00 is in the future" in lines
+    assert "line 9: comment is longer than 2000 characters" in lines
+    assert not any(line.startswith("line 2:") for line in lines)
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM station_days").fetchone()[0] == 0
+
+
+def test_ratings_cannot_be_changed_or_deleted(db, history_loaded):
+    import sqlite3
+
+    for statement in ("UPDATE ratings SET score = 5", "DELETE FROM ratings"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(statement)
+
+
+def test_a_different_time_zone_moves_the_day_boundary(runner, write_file, db, stations_loaded, app):
+    from zoneinfo import ZoneInfo
+
+    app.config["TIMEZONE"] = ZoneInfo("Europe/London")
+    text = "station_code,rated_at,score\nST-002,2026-10-31T16:00:00Z,5\nST-002,2026-10-31T23:30:00,5\n"
+    runner.invoke(args=["ratings", "import", write_file("london.csv", text)])
+    assert [row["day"] for row in rollup(db, "ST-002")] == ["2026-10-31"]
+    assert rollup(db, "ST-002")[0]["n5"] == 2

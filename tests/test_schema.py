@@ -1,0 +1,73 @@
+"""Schema migrations: older database files upgrade in place without loss."""
+import multiprocessing
+
+from app import create_app
+from feedback import schema
+from feedback.db import connect
+
+
+def test_a_first_version_database_opens_under_the_current_code_with_its_data(db_path, clock):
+    old = connect(db_path)
+    assert schema.migrate(old, upto=1) == 1
+    old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
+                   created_at, updated_at) VALUES ('OLD-1', '老驿站', '黄浦区', 'city', 'fixed',
+                   '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""")
+    old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source)
+                   VALUES (1, '2024-01-01T02:00:00Z', '2024-01-01', 2, 'form')""")
+    old.close()
+
+    app = create_app({"DATABASE": db_path, "CLOCK": clock})
+    with app.app_context():
+        from feedback.db import get_db
+
+        assert schema.version(get_db()) == len(schema.MIGRATIONS)
+    body = app.test_client().get("/api/v1/stations/OLD-1").get_json()
+    assert (body["name"], body["ratings_total"], body["satisfaction_rate"]) == ("老驿站", 1, 0.0)
+    assert body["last_rated_at"] == "2024-01-01T10:00:00+08:00"
+    app.extensions["feedback.db"].close()
+
+
+def test_a_database_newer_than_the_code_is_refused(db_path):
+    newer = connect(db_path)
+    schema.migrate(newer)
+    newer.execute(f"PRAGMA user_version = {len(schema.MIGRATIONS) + 1}")
+    try:
+        schema.migrate(newer)
+    except RuntimeError as error:
+        assert "newer than this code" in str(error)
+    else:
+        raise AssertionError("migrate() accepted a database from the future")
+    finally:
+        newer.close()
+
+
+def rate_many(db_path: str, station_id: int, count: int, worker: int) -> None:
+    """One process recording ratings as a web worker would, each in its own transaction."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from feedback.db import write
+    from feedback.ratings import record
+
+    db = connect(db_path)
+    schema.migrate(db)
+    for i in range(count):
+        with write(db):
+            record(db, station_id=station_id, rated_at=datetime(2026, 11, 1, 4, tzinfo=timezone.utc),
+                   score=1 + (i % 5), source="form", once_key=f"form:w{worker}-{i}",
+                   tz=ZoneInfo("Asia/Shanghai"))
+    db.close()
+
+
+def test_several_processes_writing_at_once_lose_nothing(db_path, db, stations_loaded):
+    processes = [multiprocessing.get_context("spawn").Process(target=rate_many,
+                                                               args=(db_path, 1, 200, n))
+                 for n in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 800
+    totals = db.execute("SELECT n1 + n2 + n3 + n4 + n5, n1, n5 FROM station_totals").fetchone()
+    assert totals == (800, 160, 160)
