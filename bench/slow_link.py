@@ -23,7 +23,7 @@ def main() -> None:
     with served_app() as (app, base), sync_playwright() as playwright:
         with app.app_context():
             from feedback import clock
-            from feedback.cli import station_url
+            from qr.links import station_url
             from feedback.stations import get
 
             demo.seed_if_empty(get_db(), clock.today(), clock.now())

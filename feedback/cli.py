@@ -1,4 +1,4 @@
-"""The stations, ratings and demo commands of ``flask --app app …``."""
+"""The commands of ``flask --app app …``: stations, ratings, qr and demo."""
 import csv
 import sys
 
@@ -9,7 +9,8 @@ from flask.cli import AppGroup
 from feedback import clock, demo, imports, stations
 from feedback.db import get_db, write
 from feedback.ratings import record
-from qr import links
+from qr.cli import qr_cli
+from qr.links import station_url
 
 stations_cli = AppGroup("stations", help="Import, export and look up stations.")
 ratings_cli = AppGroup("ratings", help="Load historical ratings.")
@@ -22,13 +23,6 @@ def fail(errors: list[str], what: str) -> None:
     click.echo(f"{len(errors)} error(s): no {what} were imported; the database is unchanged.",
                err=True)
     sys.exit(1)
-
-
-def station_url(station: dict) -> str:
-    """The absolute URL a station's QR code encodes."""
-    config = current_app.config
-    return links.url(config["BASE_URL"], config["SECRET_KEY"], station["code"],
-                     station.get("link_version", 1))
 
 
 def require_station(code: str) -> dict:
@@ -74,6 +68,17 @@ def set_status(code: str, status: str) -> None:
     with write(db):
         db.execute("UPDATE stations SET status = ? WHERE code = ?", [status, code])
     click.echo(f"{code}: {status}")
+
+
+@stations_cli.command("reissue")
+@click.argument("code")
+def reissue(code):
+    """Retire the station's printed QR code and print its new URL; print new posters after."""
+    require_station(code)
+    db = get_db()
+    with write(db):
+        db.execute("UPDATE stations SET link_version = link_version + 1 WHERE code = ?", [code])
+    click.echo(station_url(require_station(code)))
 
 
 @stations_cli.command("close")
@@ -122,4 +127,5 @@ def register(app: Flask) -> None:
     """Attach the command groups to the app's command line."""
     app.cli.add_command(stations_cli)
     app.cli.add_command(ratings_cli)
+    app.cli.add_command(qr_cli)
     app.cli.add_command(demo_command)

@@ -9,6 +9,18 @@ LABELS = {
            2: "Dissatisfied", 1: "Very dissatisfied"},
 }
 
+# How each level's face is drawn, in a 24×24 box: its colour, and its mouth as a quadratic
+# curve (start, control, end). The form and the posters both draw from this.
+FACES = {
+    5: ("#2e9d4f", ((6.5, 13.5), (12, 19.5), (17.5, 13.5))),
+    4: ("#8bc34a", ((7.5, 14.5), (12, 18), (16.5, 14.5))),
+    3: ("#f4c20d", ((8, 15.5), (12, 15.5), (16, 15.5))),
+    2: ("#fb8c00", ((8, 16.5), (12, 13.5), (16, 16.5))),
+    1: ("#e53935", ((7, 17.5), (12, 12), (17, 17.5))),
+}
+FACE_EYES = ((8.5, 9.5), (15.5, 9.5))
+FACE_EYE_RADIUS = 1.4
+
 SATISFIED_FROM = 3  # 3, 4 and 5 count as satisfied
 
 
@@ -36,3 +48,9 @@ def mean_score(counts: Mapping[int, int]) -> float | None:
     if total == 0:
         return None
     return sum(score * n for score, n in counts.items()) / total
+
+
+def mouth_path(score: int) -> str:
+    """The SVG path of a face's mouth, in its 24×24 box."""
+    (x0, y0), (cx, cy), (x1, y1) = FACES[score][1]
+    return f"M{x0} {y0}Q{cx} {cy} {x1} {y1}"

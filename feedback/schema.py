@@ -84,8 +84,14 @@ CREATE TRIGGER ratings_are_append_only_delete BEFORE DELETE ON ratings BEGIN
 END;
 """
 
+# A station's QR links carry this version; `stations reissue` bumps it to retire old posters.
+V2_LINK_VERSIONS = """
+ALTER TABLE stations ADD COLUMN link_version INTEGER NOT NULL DEFAULT 1;
+"""
+
 MIGRATIONS = [
     V1_STATIONS_RATINGS_ROLLUPS,
+    V2_LINK_VERSIONS,
 ]
 
 

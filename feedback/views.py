@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from feedback import clock, i18n, stations
 from feedback.db import get_db, write
 from feedback.ratings import MAX_COMMENT, REASONS, record
+from feedback import scale
 from feedback.scale import LABELS, SCORES, is_bad
 from qr import links
 
@@ -42,8 +43,7 @@ def station_for_link(code: str, token: str) -> dict:
     station = stations.get(get_db(), code)
     if station is None:
         raise WorkerError(404, "not_found")
-    verdict = links.check(current_app.config["SECRET_KEY"], code, token,
-                          station.get("link_version", 1))
+    verdict = links.check(current_app.config["SECRET_KEY"], code, token, station["link_version"])
     if verdict == links.REPLACED:
         raise WorkerError(404, "replaced")
     if verdict != links.VALID:
@@ -94,7 +94,8 @@ def render_form(station: dict, key: str, error: str | None = None, status: int =
     return render_page("rate.html", status, station=station, key=key, error=error,
                        selected=selected, comment=comment, chosen_reasons=reasons,
                        scores=SCORES, labels=LABELS[lang], reasons=REASONS,
-                       max_comment=MAX_COMMENT)
+                       max_comment=MAX_COMMENT, faces=scale.FACES, face_eyes=scale.FACE_EYES,
+                       face_eye_radius=scale.FACE_EYE_RADIUS, mouth_path=scale.mouth_path)
 
 
 @bp.route("/s/<code>/<token>/thanks")

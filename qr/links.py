@@ -45,3 +45,11 @@ def check(secret: str, code: str, link_token: str, current_version: int) -> str:
     if version == current_version:
         return VALID
     return REPLACED if version < current_version else INVALID
+
+
+def station_url(station: dict) -> str:
+    """The absolute URL of a station's current link, for the running app (what its QR encodes)."""
+    from flask import current_app
+
+    config = current_app.config
+    return url(config["BASE_URL"], config["SECRET_KEY"], station["code"], station["link_version"])
