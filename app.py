@@ -1,9 +1,10 @@
 """The station feedback service: ``flask --app app run`` serves it, ``flask --app app --help`` lists its commands."""
 from flask import Flask
 
-from feedback import api, cli, config, schema, views
+from feedback import api, auth, cli, config, schema, staff, views
 from feedback.clock import SystemClock
 from feedback.db import Connections, get_db
+from qr import views as qr_views
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -24,7 +25,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         schema.migrate(get_db())
 
-    app.register_blueprint(views.bp)
-    app.register_blueprint(api.bp)
+    auth.configure(app)
+    for blueprint in (views.bp, api.bp, auth.bp, staff.bp, qr_views.bp):
+        app.register_blueprint(blueprint)
     cli.register(app)
     return app

@@ -1,12 +1,13 @@
-"""The commands of ``flask --app app …``: stations, ratings, qr and demo."""
+"""The commands of ``flask --app app …``: stations, ratings, users, qr and demo."""
 import csv
+import os
 import sys
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from feedback import clock, demo, imports, stations
+from feedback import auth, clock, demo, imports, stations
 from feedback.db import get_db, write
 from feedback.ratings import record
 from qr.cli import qr_cli
@@ -14,6 +15,7 @@ from qr.links import station_url
 
 stations_cli = AppGroup("stations", help="Import, export and look up stations.")
 ratings_cli = AppGroup("ratings", help="Load historical ratings.")
+users_cli = AppGroup("users", help="Staff accounts.")
 
 
 def fail(errors: list[str], what: str) -> None:
@@ -112,6 +114,44 @@ def import_ratings(file):
     click.echo(f"imported {added} rating(s); {len(parsed.rows) - added} were already there")
 
 
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(auth.ROLES))
+@click.option("--district", help="The district a 'district' account looks after.")
+@click.option("--station", "station_code", help="The station a 'manager' account looks after.")
+def create_user(username, role, district, station_code):
+    """Add a staff account; the password comes from FEEDBACK_PASSWORD or a prompt."""
+    if role == "district" and not district:
+        raise click.UsageError("a district account needs --district")
+    if role == "manager":
+        if not station_code:
+            raise click.UsageError("a manager account needs --station")
+        require_station(station_code)
+    if auth.user_by("username", username):
+        raise click.UsageError(f"there is already a user {username!r}")
+    password = os.environ.get("FEEDBACK_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.UsageError("the password must have at least 8 characters")
+    db = get_db()
+    with write(db):
+        auth.create_user(db, username, password, role, district if role == "district" else None,
+                         station_code if role == "manager" else None)
+    click.echo(f"created {role} {username}")
+
+
+@users_cli.command("token")
+@click.option("--username", required=True)
+def create_token(username):
+    """Print a new API token for Authorization: Bearer; it is shown only this once."""
+    user = auth.user_by("username", username)
+    if user is None:
+        raise click.UsageError(f"no user {username!r}")
+    db = get_db()
+    with write(db):
+        click.echo(auth.create_token(db, user["id"]))
+
+
 @click.command("demo")
 def demo_command():
     """Add demo stations to an empty database and print a demo station's rating page."""
@@ -127,5 +167,6 @@ def register(app: Flask) -> None:
     """Attach the command groups to the app's command line."""
     app.cli.add_command(stations_cli)
     app.cli.add_command(ratings_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(qr_cli)
     app.cli.add_command(demo_command)

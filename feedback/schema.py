@@ -89,9 +89,28 @@ V2_LINK_VERSIONS = """
 ALTER TABLE stations ADD COLUMN link_version INTEGER NOT NULL DEFAULT 1;
 """
 
+V3_STAFF = """
+CREATE TABLE users (
+    id             INTEGER PRIMARY KEY,
+    username       TEXT NOT NULL UNIQUE,
+    password_hash  TEXT NOT NULL,
+    role           TEXT NOT NULL CHECK (role IN ('admin', 'inspector', 'district', 'manager')),
+    district       TEXT,                  -- for role 'district'
+    station_code   TEXT,                  -- for role 'manager'
+    created_at     TEXT NOT NULL
+);
+CREATE TABLE api_tokens (
+    id          INTEGER PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users (id),
+    token_hash  TEXT NOT NULL UNIQUE,     -- sha256 of the token; the token itself is shown once
+    created_at  TEXT NOT NULL
+);
+"""
+
 MIGRATIONS = [
     V1_STATIONS_RATINGS_ROLLUPS,
     V2_LINK_VERSIONS,
+    V3_STAFF,
 ]
 
 

@@ -112,20 +112,22 @@ def favicon():
 
 @bp.app_errorhandler(WorkerError)
 def worker_error(error: WorkerError):
-    return render_page("error.html", error.code, message_key=error.message_key)
+    return render_page("error.html", error.code, message=i18n.translate(i18n.choose(), error.message_key))
 
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
     if request.path.startswith("/api/"):
         return {"error": error.name, "message": error.description}, error.code
-    message = "page_not_found" if error.code in (404, 405) else "form_expired"
-    return render_page("error.html", error.code, message_key=message)
+    if error.code in (404, 405):
+        message = i18n.translate(i18n.choose(), "page_not_found")
+    else:
+        message = error.description  # staff-facing: what to do about it
+    return render_page("error.html", error.code, message=message)
 
 
 @bp.app_errorhandler(500)
 def server_error(error):
     if request.path.startswith("/api/"):
         return {"error": "Internal Server Error"}, 500
-    return render_page("error.html", 500, message_key="server_error")
-
+    return render_page("error.html", 500, message=i18n.translate(i18n.choose(), "server_error"))
