@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# the demo URL printed by `make run` should point at where it serves
+export FEEDBACK_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test bench
 

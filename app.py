@@ -4,6 +4,10 @@ from flask import Flask
 from feedback import api, auth, cli, config, schema, staff, views
 from feedback.clock import SystemClock
 from feedback.db import Connections, get_db
+from feedback.scale import LABELS
+from jobs import cli as jobs_cli
+from jobs import scheduler
+from jobs.channels.text import reason_label
 from qr import views as qr_views
 
 
@@ -29,4 +33,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (views.bp, api.bp, auth.bp, staff.bp, qr_views.bp):
         app.register_blueprint(blueprint)
     cli.register(app)
+    jobs_cli.register(app)
+    app.jinja_env.globals["labels"] = LABELS["zh"]
+    app.jinja_env.filters["reason_label"] = reason_label
+    if app.config["SCHEDULER"] and not app.testing:
+        scheduler.start_with_web(app)
     return app

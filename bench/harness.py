@@ -18,7 +18,8 @@ def served_app(overrides: dict | None = None):
     from app import create_app
 
     with tempfile.TemporaryDirectory() as directory:
-        app = create_app({"DATABASE": os.path.join(directory, "bench.db"), **(overrides or {})})
+        app = create_app({"DATABASE": os.path.join(directory, "bench.db"), "SCHEDULER": False,
+                          **(overrides or {})})
         server = make_server("127.0.0.1", 0, app, threaded=True)
         base = f"http://127.0.0.1:{server.server_port}"
         app.config["BASE_URL"] = base

@@ -5,7 +5,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from feedback import auth, clock, demo, imports, stations
 from feedback.db import get_db, write
@@ -153,6 +153,7 @@ def create_token(username):
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command():
     """Add demo stations to an empty database and print a demo station's rating page."""
     db = get_db()
@@ -161,6 +162,9 @@ def demo_command():
     first = stations.get(db, demo.DEMO_STATIONS[0]["code"])
     if first is not None:
         click.echo(f"Rate a demo station: {station_url(first)}")
+        click.echo("Staff pages: create an account with\n"
+                   "  flask --app app users create --username admin --role admin\n"
+                   "then sign in at /login.")
 
 
 def register(app: Flask) -> None:

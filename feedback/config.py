@@ -52,7 +52,27 @@ def from_environment(environ=os.environ) -> dict:
     if scheduler not in ("on", "off"):
         raise ConfigError(f"FEEDBACK_SCHEDULER must be on or off, not {scheduler!r}")
 
+    digest_at = environ.get("FEEDBACK_DIGEST_AT", "08:00")
+    try:
+        hour, minute = (int(part) for part in digest_at.split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"FEEDBACK_DIGEST_AT {digest_at!r} must be a time like 08:00") from None
+
+    smtp_port = environ.get("FEEDBACK_SMTP_PORT", "587")
+    if not smtp_port.isdigit():
+        raise ConfigError(f"FEEDBACK_SMTP_PORT {smtp_port!r} must be a port number")
+
     return {
+        "DIGEST_AT": (hour, minute),
+        "SMTP": {
+            "host": environ.get("FEEDBACK_SMTP_HOST", ""),
+            "port": int(smtp_port),
+            "user": environ.get("FEEDBACK_SMTP_USER", ""),
+            "password": environ.get("FEEDBACK_SMTP_PASSWORD", ""),
+            "from": environ.get("FEEDBACK_SMTP_FROM", "station-feedback@localhost"),
+        },
         "DATABASE": environ.get("FEEDBACK_DATABASE", os.path.join("instance", "feedback.db")),
         "BASE_URL": base_url,
         "SECRET_KEY": secret,

@@ -124,3 +124,72 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+class ChatServer:
+    """A real HTTP server on 127.0.0.1 standing in for a chat platform's webhook.
+
+    It records every POST and answers with queued replies (default: success as ``ok_body``).
+    ``stop()`` takes it off the network (connections are refused) and ``start()`` brings it back
+    on the same port, as a platform that was down and came back.
+    """
+
+    def __init__(self, ok_body: bytes = b'{"errcode": 0, "errmsg": "ok"}'):
+        import json
+        from collections import deque
+
+        self.ok_body = ok_body
+        self.requests = []
+        self.replies = deque()
+        self.port = 0
+        self.server = None
+        self._json = json
+
+    def start(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlsplit
+
+        chat = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                parts = urlsplit(self.path)
+                chat.requests.append({"path": parts.path, "query": parse_qs(parts.query),
+                                      "headers": dict(self.headers), "body": body})
+                status, reply = chat.replies.popleft() if chat.replies else (200, chat.ok_body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.running = True
+        return self
+
+    def stop(self):
+        if self.running:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join()
+            self.running = False
+
+    def url(self, path="/hook"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def json_bodies(self):
+        return [self._json.loads(request["body"]) for request in self.requests]
+
+
+@pytest.fixture
+def chat():
+    server = ChatServer().start()
+    yield server
+    server.stop()

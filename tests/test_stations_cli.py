@@ -132,3 +132,21 @@ def test_closed_station_is_reported_in_json_and_can_reopen(runner, client, stati
     assert client.get("/api/v1/stations/ST-001").get_json()["status"] == "closed"
     assert runner.invoke(args=["stations", "reopen", "ST-001"]).exit_code == 0
     assert client.get("/api/v1/stations/ST-001").get_json()["status"] == "listed"
+
+
+def test_demo_seeds_an_empty_database_once_and_prints_a_working_url(runner, client, db):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "Added 5 demo stations" in first.output
+    url = next(line.split(": ", 1)[1] for line in first.output.splitlines()
+               if line.startswith("Rate a demo station:"))
+    assert client.get(url.replace("http://127.0.0.1:5000", "")).status_code == 200
+    assert all(row["name"].startswith("【演示】") for row in db.query("SELECT name FROM stations"))
+    again = runner.invoke(args=["demo"])
+    assert "Added" not in again.output
+    assert db.execute("SELECT count(*) FROM stations").fetchone()[0] == 5
+
+
+def test_demo_adds_nothing_to_a_database_with_stations(runner, stations_loaded, db):
+    runner.invoke(args=["demo"])
+    assert db.execute("SELECT count(*) FROM stations WHERE is_demo = 1").fetchone()[0] == 0

@@ -1,0 +1,56 @@
+"""E-mail: the digest as HTML and plain text over SMTP, with STARTTLS whenever the server
+offers it; a password is never sent in the clear to another machine."""
+import ipaddress
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from flask import render_template
+
+from jobs.channels import DeliveryError, text
+
+
+def render(digest: dict, channel: dict) -> list[dict]:
+    subject = f"驿站服务日报 {digest['date']}" + (f"({digest['scope']})" if digest["scope"] else "")
+    body = "\n".join(text.lines(digest, heading="", bullet="- ", bold=lambda s: s,
+                                link=lambda label, url: f"{label}: {url}"))
+    return [{"subject": subject, "text": body,
+             "html": render_template("digest_email.html", digest=digest)}]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def send(part: dict, channel: dict, context) -> None:
+    smtp = context.smtp
+    if not smtp.get("host"):
+        raise DeliveryError("FEEDBACK_SMTP_HOST is not set")
+    message = EmailMessage()
+    message["Subject"] = part["subject"]
+    message["From"] = smtp["from"]
+    message["To"] = channel["target"]
+    message["Date"] = format_datetime(context.now)
+    message["Message-ID"] = make_msgid(domain="station-feedback")
+    message.set_content(part["text"])
+    message.add_alternative(part["html"], subtype="html")
+    try:
+        with smtplib.SMTP(smtp["host"], smtp["port"], timeout=30) as server:
+            server.ehlo()
+            if server.has_extn("starttls"):
+                server.starttls(context=ssl.create_default_context())
+                server.ehlo()
+            elif smtp.get("user") and not is_loopback(smtp["host"]):
+                raise DeliveryError(f"{smtp['host']} offers no STARTTLS: "
+                                    "refusing to send the SMTP password in the clear")
+            if smtp.get("user"):
+                server.login(smtp["user"], smtp["password"])
+            server.send_message(message)
+    except (smtplib.SMTPException, OSError) as error:
+        raise DeliveryError(f"SMTP {smtp['host']}:{smtp['port']}: {error}") from None

@@ -1,0 +1,22 @@
+"""Slack incoming webhook: mrkdwn sections marked verbatim, so nothing is auto-linked."""
+import json
+
+from jobs.channels import DeliveryError, post, text
+
+LIMIT_BYTES = 2900  # a section's text holds 3000 characters; bytes are the safe count
+
+
+def render(digest: dict, channel: dict) -> list[dict]:
+    lines = text.lines(digest, heading="", bullet="• ", bold=lambda s: f"*{s}*",
+                       link=lambda label, url: f"<{url}|{label}>")
+    return [{"text": f"驿站服务日报 {digest['date']}",
+             "blocks": [{"type": "section",
+                         "text": {"type": "mrkdwn", "text": part, "verbatim": True}}]}
+            for part in text.split(lines, LIMIT_BYTES)]
+
+
+def send(part: dict, channel: dict, context) -> None:
+
+    _, body = post(channel["target"], json.dumps(part, ensure_ascii=False).encode())
+    if body.strip() != b"ok":
+        raise DeliveryError(f"Slack refused the message: {body[:200]!r}")

@@ -1,0 +1,147 @@
+"""The commands `channels`, `digest`, `downgrade` and `scheduler` of ``flask --app app …``."""
+import json
+import logging
+import re
+import sys
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+from feedback import clock
+from feedback.db import get_db
+from jobs import tasks
+from jobs.channels import KINDS, describe, text
+
+channels_cli = AppGroup("channels", help="Where digests are posted.")
+digest_cli = AppGroup("digest", help="The daily digest.")
+downgrade_cli = AppGroup("downgrade", help="The three-month downgrade rule.")
+
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+SIGNED_KINDS = ("dingtalk", "feishu", "webhook")
+
+
+class Day(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2026-11-27", param, ctx)
+
+
+def yesterday() -> date:
+    return clock.today() - timedelta(days=1)
+
+
+@channels_cli.command("add")
+@click.option("--kind", required=True, type=click.Choice(KINDS))
+@click.option("--target", required=True, help="The robot's webhook URL, or an e-mail address.")
+@click.option("--district", help="Only this district's stations.")
+@click.option("--secret", help="Signing secret (DingTalk 加签, Feishu 签名校验, webhook HMAC).")
+def add_channel(kind, target, district, secret):
+    """Add a place digests are posted to."""
+    if kind == "email":
+        if not EMAIL_ADDRESS.fullmatch(target):
+            raise click.BadParameter(f"{target!r} is not an e-mail address", param_hint="--target")
+    elif urlsplit(target).scheme not in ("http", "https") or not urlsplit(target).netloc:
+        raise click.BadParameter(f"{target!r} is not an http(s) URL", param_hint="--target")
+    if secret and kind not in SIGNED_KINDS:
+        raise click.BadParameter(f"{kind} channels are not signed; leave out --secret",
+                                 param_hint="--secret")
+    if district and not get_db().execute(
+            "SELECT 1 FROM stations WHERE district = ? LIMIT 1", [district]).fetchone():
+        click.echo(f"warning: no station is in district {district!r} yet", err=True)
+    channel_id = tasks.add_channel(kind, target, district, secret)
+    click.echo(f"channel {channel_id}: {kind} {describe(target)}"
+               + (f" for {district}" if district else ""))
+
+
+@channels_cli.command("list")
+def list_channels():
+    """List the channels (robot keys are not shown)."""
+    for row in get_db().query("SELECT * FROM channels ORDER BY id"):
+        click.echo(f"{row['id']}\t{row['kind']}\t{describe(row['target'])}\t"
+                   f"{row['district'] or 'all districts'}\t{'signed' if row['secret'] else ''}")
+
+
+@digest_cli.command("show")
+@click.option("--date", "day", type=Day(), help="The day (default: yesterday).")
+@click.option("--district", help="Only this district.")
+@click.option("--json", "as_json", is_flag=True, help="Print the digest as JSON.")
+def show(day, district, as_json):
+    """Print the digest of a day without delivering it."""
+    digest = tasks.build_digest(day or yesterday(), district)
+    if as_json:
+        click.echo(json.dumps(digest, ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(text.lines(digest, heading="\n", bullet="  - ", bold=lambda s: s,
+                                        link=lambda label, url: f"{label}: {url}")))
+
+
+@digest_cli.command("send")
+@click.option("--date", "day", type=Day(), help="The day (default: yesterday).")
+def send(day):
+    """Deliver the digest of a day to every channel that has not had it; non-zero if any failed."""
+    day = day or yesterday()
+    outcomes = tasks.send_digest(day)
+    if not outcomes:
+        click.echo("no channels: add one with `channels add`", err=True)
+    for outcome in outcomes:
+        line = f"{day} {outcome.channel['kind']} {describe(outcome.channel['target'])}: {outcome.status}"
+        click.echo(line + (f" ({outcome.detail})" if outcome.detail else ""),
+                   err=outcome.status == "failed")
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        click.echo(f"{len(failed)} delivery(ies) failed; they stay pending and the scheduler "
+                   "retries them", err=True)
+        sys.exit(1)
+
+
+@downgrade_cli.command("scan")
+@click.option("--as-of", "as_of", type=Day(), help="The date D of the rule (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the stations flagged at that date.")
+def scan(as_of, as_json):
+    """Flag stations with three complete calendar months without a rating; no tier changes."""
+    found, added = tasks.scan(as_of or clock.today())
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        for flag in found:
+            click.echo(f"{flag['code']}\t{flag['tier']} → {flag['proposed_tier']}\t"
+                       f"last rated {flag['last_rated_at'] or 'never'}")
+        click.echo(f"{len(found)} station(s) flagged, {added} new", err=True)
+
+
+@click.group("scheduler", help="The scheduled jobs.")
+def scheduler_cli():
+    pass
+
+
+@scheduler_cli.command("run")
+@click.option("--once", is_flag=True, help="Run what is due now and exit (for cron).")
+@with_appcontext
+def run_scheduler(once):
+    """Run the scheduled jobs in the foreground (set FEEDBACK_SCHEDULER=off on the web workers)."""
+    from flask import current_app
+
+    from jobs import scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if once:
+        scheduler.run_all_due()
+        return
+    click.echo("scheduler running; Ctrl-C stops it", err=True)
+    try:
+        scheduler.build(current_app._get_current_object(), blocking=True).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+def register(app) -> None:
+    for group in (channels_cli, digest_cli, downgrade_cli, scheduler_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,204 @@
+"""The daily digest: what went on at the stations on one day.
+
+``build`` is the rule: a plain function of the data and the day. ``load`` reads that data from
+the database; nothing here sends anything.
+"""
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from feedback import scale
+from feedback.clock import local_iso
+
+RANKING_DAYS = 30      # best and worst are ranked on the last 30 days, not one day's handful
+RANKING_PRIOR = 5      # ratings' worth of the overall mean each station starts from
+RANKED = 5             # how many best and worst to show
+QUIET_DAYS = (30, 60)  # early warnings before the three-month downgrade rule
+TREND_DAYS = 30
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE_LIKE = re.compile(r"\+?\(?\d[\d\s\-()]{5,}\d")
+DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+MASK = "***"
+
+
+def mask_contacts(text: str) -> str:
+    """Hide e-mail addresses and phone numbers (7 or more digits, dates aside) in a comment."""
+    def phone(match: re.Match) -> str:
+        found = match.group()
+        if DATE_LIKE.fullmatch(found.strip()) or sum(c.isdigit() for c in found) < 7:
+            return found
+        return MASK
+    return PHONE_LIKE.sub(phone, EMAIL.sub(MASK, text))
+
+
+@dataclass
+class DigestData:
+    """Everything a digest is made from, for the stations in its scope."""
+    day: date
+    stations: list[dict]                       # code, name, district, status, opened_on
+    day_counts: dict[str, dict[int, int]]      # code → {score: count} on the day
+    window_counts: dict[str, dict[int, int]]   # code → {score: count} over the ranking window
+    bad_ratings: list[dict]                    # code, rated_at (UTC text), score, comment, reasons
+    last_rated_day: dict[str, date]            # code → the last day with a rating, up to the day
+    trend: list[tuple[date, dict[int, int]]] = field(default_factory=list)
+    flagged_total: int = 0
+    scope: str | None = None                   # the district, when the digest is for one
+
+
+def add_counts(into: dict[int, int], more: dict[int, int]) -> dict[int, int]:
+    for score, n in more.items():
+        into[score] = into.get(score, 0) + n
+    return into
+
+
+def summary(counts: dict[int, int]) -> dict:
+    """Totals, distribution, mean and satisfaction rate of a set of counts."""
+    counts = {score: counts.get(score, 0) for score in range(1, 6)}
+    return {
+        "ratings_total": sum(counts.values()),
+        "distribution": {str(score): counts[score] for score in range(5, 0, -1)},
+        "mean_score": scale.mean_score(counts),
+        "satisfaction_rate": scale.satisfaction_rate(counts),
+    }
+
+
+def ranked(data: DigestData, by_code: dict) -> tuple[list[dict], list[dict]]:
+    """Best and worst stations by mean score shrunk towards the overall mean (Bayesian average),
+    so that a station with one 5 does not top a station with a hundred 4s."""
+    overall = scale.mean_score(_sum_counts(data.window_counts.values()))
+    if overall is None:
+        return [], []
+    scored = []
+    for code, counts in data.window_counts.items():
+        n = sum(counts.values())
+        if n == 0 or code not in by_code:
+            continue
+        total = sum(score * k for score, k in counts.items())
+        station = by_code[code]
+        scored.append({"code": code, "name": station["name"], "district": station["district"],
+                       "ratings_total": n, "mean_score": total / n,
+                       "ranking_score": (RANKING_PRIOR * overall + total) / (RANKING_PRIOR + n)})
+    scored.sort(key=lambda s: (-s["ranking_score"], s["code"]))
+    shown = min(RANKED, len(scored) // 2)  # with few stations, none is both best and worst
+    return scored[:shown], scored[::-1][:shown]
+
+
+def _sum_counts(many) -> dict[int, int]:
+    total: dict[int, int] = {}
+    for counts in many:
+        add_counts(total, counts)
+    return total
+
+
+def quiet(data: DigestData) -> tuple[list[dict], list[dict]]:
+    """Listed stations without a rating for 30 to 59 days, and for 60 days or more."""
+    lists = ([], [])
+    for station in data.stations:
+        if station["status"] != "listed":
+            continue
+        last = data.last_rated_day.get(station["code"])
+        since = last or date.fromisoformat(station["opened_on"])
+        days = (data.day - since).days
+        entry = {"code": station["code"], "name": station["name"],
+                 "district": station["district"],
+                 "last_rated_on": last.isoformat() if last else None, "days": days}
+        if days >= QUIET_DAYS[1]:
+            lists[1].append(entry)
+        elif days >= QUIET_DAYS[0]:
+            lists[0].append(entry)
+    for entries in lists:
+        entries.sort(key=lambda e: (-e["days"], e["code"]))
+    return lists
+
+
+def build(data: DigestData, base_url: str, tz) -> dict:
+    """The digest of ``data.day`` as plain JSON-ready data."""
+    by_code = {s["code"]: s for s in data.stations}
+    districts = sorted({s["district"] for s in data.stations})
+    day_total = _sum_counts(data.day_counts.values())
+    bad = [
+        {"station_code": r["code"], "station_name": by_code[r["code"]]["name"],
+         "district": by_code[r["code"]]["district"], "rated_at": local_iso(r["rated_at"], tz),
+         "score": r["score"], "label": scale.LABELS["zh"][r["score"]],
+         "comment": mask_contacts(r["comment"]),
+         "reasons": [reason for reason in r["reasons"].split(";") if reason]}
+        for r in sorted(data.bad_ratings, key=lambda r: (r["rated_at"], r["code"]))
+        if r["code"] in by_code
+    ]
+    best, worst = ranked(data, by_code)
+    quiet_30, quiet_60 = quiet(data)
+    per_district = []
+    for district in districts:
+        counts = _sum_counts(c for code, c in data.day_counts.items()
+                             if by_code.get(code, {}).get("district") == district)
+        per_district.append({"district": district, **summary(counts),
+                             "bad_ratings_total": sum(1 for b in bad if b["district"] == district)})
+    return {
+        "date": data.day.isoformat(),
+        "scope": data.scope,
+        **summary(day_total),
+        "bad_ratings_total": len(bad),
+        "bad_ratings": bad,
+        "districts": per_district,
+        "best": best,
+        "worst": worst,
+        "quiet_30": quiet_30,
+        "quiet_60": quiet_60,
+        "flagged_total": data.flagged_total,
+        "trend": [{"date": d.isoformat(), **summary(c)} for d, c in data.trend],
+        "url": f"{base_url.rstrip('/')}/digests/{data.day.isoformat()}",
+    }
+
+
+def load(db, day: date, district: str | None = None, codes: list[str] | None = None) -> DigestData:
+    """Read a digest's data: every station, or one district's, or the stations in ``codes``."""
+    where, params = "1", []
+    if district is not None:
+        where, params = "stations.district = ?", [district]
+    elif codes is not None:
+        where, params = f"stations.code IN ({','.join('?' * len(codes))})", list(codes)
+    stations = list(db.query(
+        f"SELECT id, code, name, district, status, opened_on FROM stations WHERE {where}", params))
+    codes_by_id = {s["id"]: s["code"] for s in stations}
+
+    def counts_between(first: date, last: date) -> dict[str, dict[int, int]]:
+        result: dict[str, dict[int, int]] = {}
+        for row in db.query(
+                f"""SELECT station_id, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
+                    FROM station_days JOIN stations ON stations.id = station_id
+                    WHERE day BETWEEN ? AND ? AND {where} GROUP BY station_id""",
+                [first.isoformat(), last.isoformat(), *params]):
+            result[codes_by_id[row["station_id"]]] = scale.counts_from_row(row)
+        return result
+
+    trend_rows = db.query(
+        f"""SELECT day, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
+            FROM station_days JOIN stations ON stations.id = station_id
+            WHERE day BETWEEN ? AND ? AND {where} GROUP BY day""",
+        [(day - timedelta(days=TREND_DAYS - 1)).isoformat(), day.isoformat(), *params])
+    by_day = {row["day"]: scale.counts_from_row(row) for row in trend_rows}
+    trend = [(d, by_day.get(d.isoformat(), {}))
+             for d in (day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS))]
+
+    last_rated = {}
+    for row in db.query(
+            f"""SELECT code, (SELECT max(day) FROM station_days
+                              WHERE station_id = stations.id AND day <= ?) AS last_day
+                FROM stations WHERE {where}""", [day.isoformat(), *params]):
+        if row["last_day"]:
+            last_rated[row["code"]] = date.fromisoformat(row["last_day"])
+
+    bad_ratings = list(db.query(
+        f"""SELECT code, rated_at, score, comment, reasons FROM ratings
+            JOIN stations ON stations.id = station_id
+            WHERE ratings.day = ? AND score < {scale.SATISFIED_FROM} AND {where}""",
+        [day.isoformat(), *params]))
+    flagged = db.execute(
+        f"""SELECT count(*) FROM flags JOIN stations ON stations.id = station_id
+            WHERE flags.status = 'open' AND {where}""", params).fetchone()[0]
+    return DigestData(
+        day=day, stations=stations, day_counts=counts_between(day, day),
+        window_counts=counts_between(day - timedelta(days=RANKING_DAYS - 1), day),
+        bad_ratings=bad_ratings, last_rated_day=last_rated, trend=trend,
+        flagged_total=flagged, scope=district)

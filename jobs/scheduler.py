@@ -1,0 +1,164 @@
+"""When the scheduled work runs, and the database leases that make it run once.
+
+APScheduler fires the jobs (cron triggers in FEEDBACK_TIMEZONE), but it has no locking between
+processes and forgets what it missed while down. So every job takes a lease row in ``job_runs``
+before it runs (any number of web workers and a `scheduler run` process may fire together), and
+the digest job works out from the database which days still need a digest, up to 7 days back.
+"""
+import logging
+import os
+import threading
+from datetime import datetime, time, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask, current_app
+
+from feedback.clock import from_utc_text, local_day, to_utc_text
+from feedback.db import get_db, write
+from jobs import outbox, tasks
+
+log = logging.getLogger("feedback.scheduler")
+
+CATCH_UP_DAYS = 7
+LEASE = timedelta(minutes=30)
+SCAN_AT = (0, 30)  # the downgrade scan, every night
+RETRY_EVERY = timedelta(minutes=5)
+
+
+def take_lease(db, job: str, key: str, now: datetime) -> bool:
+    """True if this process may run ``job`` for ``key``: nobody has, nor holds a live lease."""
+    with write(db):
+        row = db.execute("SELECT status, lease_until FROM job_runs WHERE job = ? AND key = ?",
+                         [job, key]).fetchone()
+        if row and (row[0] == "done" or from_utc_text(row[1]) > now):
+            return False
+        db.execute(
+            """INSERT INTO job_runs (job, key, status, holder, lease_until) VALUES (?, ?, 'running', ?, ?)
+               ON CONFLICT (job, key) DO UPDATE SET holder = excluded.holder,
+               lease_until = excluded.lease_until""",
+            [job, key, outbox.holder_name(), to_utc_text(now + LEASE)])
+        return True
+
+
+def finish(db, job: str, key: str, now: datetime) -> None:
+    with write(db):
+        db.execute("UPDATE job_runs SET status = 'done', finished_at = ? WHERE job = ? AND key = ?",
+                   [to_utc_text(now), job, key])
+
+
+def first_started(db, now: datetime) -> datetime:
+    """When scheduling began on this database; digests before it are not caught up."""
+    with write(db):
+        db.execute("""INSERT INTO job_runs (job, key, status, holder, lease_until, finished_at)
+                      VALUES ('scheduler', 'first-start', 'done', ?, ?, ?)
+                      ON CONFLICT (job, key) DO NOTHING""",
+                   [outbox.holder_name(), to_utc_text(now), to_utc_text(now)])
+    return from_utc_text(db.execute(
+        "SELECT finished_at FROM job_runs WHERE job = 'scheduler' AND key = 'first-start'").fetchone()[0])
+
+
+def due_digest_days(now: datetime, started: datetime, digest_at: tuple[int, int], tz) -> list:
+    """The days whose digest is due by ``now``, oldest first: at most 7 back, none from before
+    scheduling began (the day before the first start is the first one owed)."""
+    today = local_day(now, tz)
+    send_time = datetime.combine(today, time(*digest_at), tzinfo=tz)
+    latest = today - timedelta(days=1) if now >= send_time else today - timedelta(days=2)
+    earliest = max(latest - timedelta(days=CATCH_UP_DAYS - 1),
+                   local_day(started, tz) - timedelta(days=1))
+    return [earliest + timedelta(days=i) for i in range((latest - earliest).days + 1)]
+
+
+def run_digests() -> list[str]:
+    """Send every owed digest, oldest first, each day under its own lease."""
+    db, now = get_db(), tasks.clock().now()
+    config = current_app.config
+    done = []
+    for day in due_digest_days(now, first_started(db, now), config["DIGEST_AT"], config["TIMEZONE"]):
+        if take_lease(db, "digest", day.isoformat(), now):
+            outcomes = tasks.send_digest(day)
+            finish(db, "digest", day.isoformat(), tasks.clock().now())
+            failed = [o for o in outcomes if o.status == "failed"]
+            log.info("digest %s: %d delivered, %d failed", day, len(outcomes) - len(failed), len(failed))
+            done.append(day.isoformat())
+    return done
+
+
+def run_scan() -> bool:
+    """The nightly downgrade scan, once a day."""
+    db, now = get_db(), tasks.clock().now()
+    today = local_day(now, current_app.config["TIMEZONE"])
+    if not take_lease(db, "downgrade", today.isoformat(), now):
+        return False
+    found, added = tasks.scan(today)
+    finish(db, "downgrade", today.isoformat(), tasks.clock().now())
+    log.info("downgrade scan %s: %d flagged, %d new", today, len(found), added)
+    return True
+
+
+def run_retries() -> int:
+    """Retry failed deliveries whose backoff has passed; each claims its row, so no lease."""
+    outcomes = tasks.retry_due()
+    return sum(o.status == "sent" for o in outcomes)
+
+
+def run_all_due() -> None:
+    """Everything that is due now: what a start-up (or `scheduler run --once`) does."""
+    run_digests()
+    run_scan()
+    run_retries()
+
+
+def in_app(app: Flask, work):
+    def run():
+        with app.app_context():
+            try:
+                work()
+            except Exception:  # a failed run must not stop the scheduler; the next one retries
+                log.exception("scheduled job %s failed", work.__name__)
+    run.__name__ = work.__name__
+    return run
+
+
+def build(app: Flask, blocking: bool = False):
+    """An APScheduler with the three jobs, in FEEDBACK_TIMEZONE."""
+    tz = app.config["TIMEZONE"]
+    hour, minute = app.config["DIGEST_AT"]
+    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
+        timezone=tz, job_defaults={"coalesce": True, "max_instances": 1,
+                                   # what was missed is found in the database, not here
+                                   "misfire_grace_time": 3600})
+    scheduler.add_job(in_app(app, run_digests), CronTrigger(hour=hour, minute=minute, timezone=tz),
+                      id="digest")
+    scheduler.add_job(in_app(app, run_scan), CronTrigger(hour=SCAN_AT[0], minute=SCAN_AT[1],
+                                                         timezone=tz), id="downgrade")
+    scheduler.add_job(in_app(app, run_retries), IntervalTrigger(seconds=RETRY_EVERY.total_seconds()),
+                      id="retry")
+    scheduler.add_job(in_app(app, run_all_due), id="catch-up")  # once, at start
+    return scheduler
+
+
+def start_with_web(app: Flask) -> None:
+    """With FEEDBACK_SCHEDULER=on, start the scheduler in each serving process at its first request.
+
+    Starting at a request, not at import or in create_app, keeps it out of the CLI commands and
+    out of the Flask reloader's watcher process (which serves nothing), and starts it after a
+    pre-forking server has forked.
+    """
+    started_in = {"pid": None}
+    lock = threading.Lock()
+
+    @app.before_request
+    def start_once():
+        if started_in["pid"] == os.getpid():
+            return
+        with lock:
+            if started_in["pid"] != os.getpid():
+                scheduler = build(app)
+                scheduler.start()
+                app.extensions["feedback.scheduler"] = scheduler
+                started_in["pid"] = os.getpid()
+                app.logger.info("scheduler started in process %s", os.getpid())
+

@@ -1,0 +1,121 @@
+"""`digest show` and `downgrade scan` on an imported history, at day and month edges."""
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+# Instants around local (Shanghai) day and month edges, in several notations.
+HISTORY = """station_code,rated_at,score,comment
+ST-001,2026-11-26T15:59:59Z,5,23:59:59 on the 26th local
+ST-001,2026-11-26T16:00:00Z,4,midnight: the 27th local
+ST-001,2026-11-27 23:59:59,2,last second of the 27th
+ST-002,2026-11-28T00:00:00+08:00,1,the 28th
+ST-002,2026-11-27T09:30:00+09:00,3,08:30 on the 27th local
+ST-003,2026-08-31T23:59:59+08:00,5,last second of August
+ST-002,2026-08-31T16:00:00Z,5,first instant of September local
+"""
+
+
+@pytest.fixture
+def history(runner, write_file, stations_loaded):
+    opened = "code,name,district,tier,kind,opened_on\nST-003,银行网点驿站,静安区,provincial,partner,2023-05-01\n"
+    assert runner.invoke(args=["stations", "import", write_file("o.csv", opened)]).exit_code == 0
+    result = runner.invoke(args=["ratings", "import", write_file("h.csv", HISTORY)])
+    assert result.exit_code == 0, result.output
+
+
+def show(runner, *args):
+    result = runner.invoke(args=["digest", "show", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def scan(runner, as_of):
+    result = runner.invoke(args=["downgrade", "scan", "--as-of", as_of, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_digest_counts_the_local_day(runner, history):
+    digest = show(runner, "--date", "2026-11-27")
+    assert digest["date"] == "2026-11-27"
+    assert digest["ratings_total"] == 3
+    assert digest["satisfaction_rate"] == pytest.approx(2 / 3)
+    assert [b["comment"] for b in digest["bad_ratings"]] == ["last second of the 27th"]
+    assert digest["districts"] == [
+        {"district": "浦东新区", "ratings_total": 1, "satisfaction_rate": 1.0, "mean_score": 3.0,
+         "distribution": {"5": 0, "4": 0, "3": 1, "2": 0, "1": 0}, "bad_ratings_total": 0},
+        {"district": "静安区", "ratings_total": 0, "satisfaction_rate": None, "mean_score": None,
+         "distribution": {"5": 0, "4": 0, "3": 0, "2": 0, "1": 0}, "bad_ratings_total": 0},
+        {"district": "黄浦区", "ratings_total": 2, "satisfaction_rate": 0.5, "mean_score": 3.0,
+         "distribution": {"5": 0, "4": 1, "3": 0, "2": 1, "1": 0}, "bad_ratings_total": 1},
+    ]
+    assert show(runner, "--date", "2026-11-26")["ratings_total"] == 1
+
+
+def test_digest_defaults_to_yesterday_by_the_local_clock(runner, history, clock):
+    clock.instant = datetime(2026, 11, 27, 16, 30, tzinfo=timezone.utc)  # 00:30 on the 28th
+    assert show(runner)["date"] == "2026-11-27"
+
+
+def test_digest_of_one_district(runner, history):
+    digest = show(runner, "--date", "2026-11-27", "--district", "黄浦区")
+    assert (digest["scope"], digest["ratings_total"]) == ("黄浦区", 2)
+
+
+def test_digest_text_is_readable(runner, history):
+    result = runner.invoke(args=["digest", "show", "--date", "2026-11-27"])
+    assert "驿站服务日报 2026-11-27" in result.output
+    assert "差评 1 条" in result.output
+
+
+def test_digest_lists_quiet_stations_and_open_flags(runner, history):
+    assert show(runner, "--date", "2026-11-27")["flagged_total"] == 0
+    assert {f["code"] for f in scan(runner, "2026-12-01")} == {"ST-003"}
+    digest = show(runner, "--date", "2026-12-31")
+    assert digest["flagged_total"] == 1
+    assert [(s["code"], s["days"]) for s in digest["quiet_60"]] == [("ST-003", 122)]
+    assert [s["code"] for s in digest["quiet_30"]] == ["ST-001", "ST-002"]
+
+
+def test_scan_at_the_month_edges(runner, write_file):
+    stations = ("code,name,district,tier,kind,opened_on\n"
+                "AUG,八月底,黄浦区,provincial,fixed,2020-01-01\n"
+                "SEP,九月初,黄浦区,national,fixed,2020-01-01\n")
+    ratings = ("station_code,rated_at,score\n"
+               "AUG,2026-08-31T15:59:59Z,5\n"        # 23:59:59 on 31 August, local
+               "SEP,2026-09-01T00:00:00+08:00,5\n")  # the first instant of September
+    runner.invoke(args=["stations", "import", write_file("s.csv", stations)])
+    runner.invoke(args=["ratings", "import", write_file("r.csv", ratings)])
+    # At 2026-12-01 the window is September to November: August does not count.
+    found = scan(runner, "2026-12-01")
+    assert found == [{"code": "AUG", "tier": "provincial", "proposed_tier": "city",
+                      "last_rated_at": "2026-08-31T23:59:59+08:00"}]
+    assert scan(runner, "2026-12-31") == found  # the same window all month
+    assert scan(runner, "2026-11-30") == []     # window August to October holds both
+    assert [f["code"] for f in scan(runner, "2027-01-01")] == ["AUG", "SEP"]
+
+
+def test_scan_twice_adds_no_duplicate_flag_and_changes_no_tier(runner, history, db, client):
+    scan(runner, "2026-12-01")
+    scan(runner, "2026-12-01")
+    scan(runner, "2026-12-15")
+    assert db.execute("SELECT count(*) FROM flags").fetchone()[0] == 1
+    assert client.get("/api/v1/stations/ST-003").get_json()["tier"] == "provincial"
+    history_rows = list(db.query("SELECT by, action, from_tier, to_tier FROM station_history"))
+    assert history_rows == [{"by": "downgrade scan", "action": "flagged", "from_tier": "provincial",
+                             "to_tier": "city"}]
+
+
+def test_stations_opened_inside_the_window_are_not_flagged(runner, write_file, db):
+    text = ("code,name,district,tier,kind,opened_on\n"
+            "OLD,甲,黄浦区,national,fixed,2026-09-01\n"
+            "NEW,乙,黄浦区,city,fixed,2026-09-02\n")
+    runner.invoke(args=["stations", "import", write_file("s.csv", text)])
+    assert [(f["code"], f["proposed_tier"], f["last_rated_at"]) for f in scan(runner, "2026-12-01")] == [
+        ("OLD", "provincial", None)]
+
+
+def test_scan_rejects_a_bad_date(runner):
+    result = runner.invoke(args=["downgrade", "scan", "--as-of", "2026-02-30"])
+    assert result.exit_code != 0 and "is not a date like" in result.output

@@ -1,0 +1,60 @@
+"""The digest on the web: /digests/YYYY-MM-DD, with a 30-day trend drawn as SVG on the server."""
+import re
+
+import pytest
+
+from test_staff import PASSWORD, sign_in
+
+HISTORY = """station_code,rated_at,score,comment
+ST-001,2026-11-27T09:00:00,5,
+ST-001,2026-11-27T10:00:00,1,"<script>alert(1)</script> 电话13800138000"
+ST-002,2026-11-27T11:00:00,2,浦东的差评
+ST-002,2026-11-20T11:00:00,4,
+"""
+
+
+@pytest.fixture
+def history(runner, write_file, stations_loaded, monkeypatch):
+    assert runner.invoke(args=["ratings", "import", write_file("h.csv", HISTORY)]).exit_code == 0
+    monkeypatch.setenv("FEEDBACK_PASSWORD", PASSWORD)
+    runner.invoke(args=["users", "create", "--username", "boss", "--role", "admin"])
+    runner.invoke(args=["users", "create", "--username", "pd", "--role", "district",
+                        "--district", "浦东新区"])
+
+
+def test_digest_page_needs_sign_in(client, history):
+    assert client.get("/digests/2026-11-27").status_code == 302
+
+
+def test_digest_page_shows_the_day_and_a_30_day_svg_trend(client, history):
+    sign_in(client, "boss")
+    html = client.get("/digests/2026-11-27").get_data(as_text=True)
+    assert "驿站服务日报 2026-11-27" in html
+    assert "<svg" in html
+    bars = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)" fill="#90b4e8">'
+                      r'<title>([\d-]+): (\d+)</title>', html)
+    assert len(bars) == 30
+    assert bars[0][1] == "2026-10-29" and bars[-1][1] == "2026-11-27"
+    counts = {day: int(n) for _, day, n in bars}
+    assert counts["2026-11-27"] == 3 and counts["2026-11-20"] == 1 and counts["2026-11-26"] == 0
+    assert "<polyline" in html  # satisfaction line
+
+
+def test_digest_page_escapes_comments_and_masks_phones(client, history):
+    sign_in(client, "boss")
+    html = client.get("/digests/2026-11-27").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "13800138000" not in html
+
+
+def test_a_district_account_reads_its_district_only(client, history):
+    sign_in(client, "pd")
+    html = client.get("/digests/2026-11-27").get_data(as_text=True)
+    assert "浦东的差评" in html and "alert(1)" not in html
+    assert "(浦东新区)" in html
+
+
+@pytest.mark.parametrize("path", ["/digests/2026-11-28", "/digests/2026-12-01", "/digests/nonsense"])
+def test_no_digest_for_today_the_future_or_a_non_date(client, history, path):
+    sign_in(client, "boss")
+    assert client.get(path).status_code == 404

@@ -1,0 +1,124 @@
+"""The digest and the downgrade rule as pure functions on hand-made data with known answers."""
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from jobs import digest as digests
+from jobs import downgrade
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def station(code, district="黄浦区", opened_on="2020-01-01", status="listed", name=None):
+    return {"code": code, "name": name or f"驿站{code}", "district": district, "status": status,
+            "opened_on": opened_on}
+
+
+def counts(**by_score):
+    return {int(k[1:]): v for k, v in by_score.items()}
+
+
+def data(**overrides):
+    base = dict(day=date(2026, 11, 27), stations=[station("A"), station("B", "浦东新区")],
+                day_counts={}, window_counts={}, bad_ratings=[], last_rated_day={})
+    return digests.DigestData(**{**base, **overrides})
+
+
+def test_totals_distribution_mean_and_satisfaction():
+    built = digests.build(data(day_counts={"A": counts(n5=2, n3=1), "B": counts(n2=1)},
+                               last_rated_day={"A": date(2026, 11, 27)}), "https://x.org", TZ)
+    assert built["ratings_total"] == 4
+    assert built["distribution"] == {"5": 2, "4": 0, "3": 1, "2": 1, "1": 0}
+    assert built["mean_score"] == pytest.approx((10 + 3 + 2) / 4)
+    assert built["satisfaction_rate"] == pytest.approx(3 / 4)
+    assert built["districts"] == [
+        {"district": "浦东新区", "ratings_total": 1, "distribution": {"5": 0, "4": 0, "3": 0, "2": 1, "1": 0},
+         "mean_score": 2.0, "satisfaction_rate": 0.0, "bad_ratings_total": 0},
+        {"district": "黄浦区", "ratings_total": 3, "distribution": {"5": 2, "4": 0, "3": 1, "2": 0, "1": 0},
+         "mean_score": pytest.approx(13 / 3), "satisfaction_rate": 1.0, "bad_ratings_total": 0},
+    ]
+    assert built["url"] == "https://x.org/digests/2026-11-27"
+
+
+def test_a_day_without_ratings_has_null_rates():
+    built = digests.build(data(), "https://x.org", TZ)
+    assert (built["ratings_total"], built["satisfaction_rate"], built["mean_score"]) == (0, None, None)
+
+
+def test_bad_ratings_come_with_masked_comments_in_local_time():
+    bad = [{"code": "B", "rated_at": "2026-11-27T03:00:00Z", "score": 1,
+            "comment": "打 138 0013 8000 或 a.b@example.com 找我", "reasons": "water;closed"},
+           {"code": "A", "rated_at": "2026-11-26T16:30:00Z", "score": 2, "comment": "", "reasons": ""}]
+    built = digests.build(data(bad_ratings=bad), "https://x.org", TZ)
+    assert [(b["station_code"], b["rated_at"]) for b in built["bad_ratings"]] == [
+        ("A", "2026-11-27T00:30:00+08:00"), ("B", "2026-11-27T11:00:00+08:00")]
+    assert built["bad_ratings"][1]["comment"] == "打 *** 或 *** 找我"
+    assert built["bad_ratings"][1]["reasons"] == ["water", "closed"]
+    assert built["bad_ratings_total"] == 2
+
+
+@pytest.mark.parametrize("comment, masked", [
+    ("13800138000", "***"),
+    ("+86-138-0013-8000", "***"),
+    ("(021) 6234 5678", "***"),
+    ("电话１３８００１３８０００", "电话***"),
+    ("3号桌 坏了 2 天", "3号桌 坏了 2 天"),
+    ("2026-11-27 停水", "2026-11-27 停水"),
+])
+def test_phone_numbers_and_anything_like_them_are_masked(comment, masked):
+    assert digests.mask_contacts(comment) == masked
+
+
+def test_ranking_shrinks_towards_the_mean_so_one_rating_does_not_top_the_list():
+    stations = [station(code) for code in "ABCD"]
+    window = {"A": counts(n5=1), "B": counts(n4=100), "C": counts(n2=60, n3=40),
+              "D": counts(n1=1)}
+    built = digests.build(data(stations=stations, window_counts=window), "https://x.org", TZ)
+    assert [s["code"] for s in built["best"]] == ["B", "A"]
+    assert [s["code"] for s in built["worst"]] == ["C", "D"]
+    assert built["best"][1]["mean_score"] == 5.0  # the raw mean is still shown
+
+
+def test_quiet_stations_for_30_and_60_days_count_from_the_last_rating_or_opening():
+    stations = [station("A"), station("B"), station("C", opened_on="2026-10-28"),
+                station("D", opened_on="2026-10-29"), station("E", status="closed"),
+                station("F")]
+    last = {"A": date(2026, 10, 28), "B": date(2026, 9, 28), "F": date(2026, 10, 29)}
+    built = digests.build(data(stations=stations, last_rated_day=last), "https://x.org", TZ)
+    assert [(s["code"], s["days"]) for s in built["quiet_30"]] == [("A", 30), ("C", 30)]
+    assert [(s["code"], s["days"], s["last_rated_on"]) for s in built["quiet_60"]] == [
+        ("B", 60, "2026-09-28")]
+
+
+def flag_station(code, tier="national", opened_on="2020-01-01", status="listed"):
+    return {"code": code, "tier": tier, "status": status, "opened_on": opened_on,
+            "last_rated_at": None}
+
+
+def test_downgrade_window_is_the_three_complete_months_before_the_date():
+    assert downgrade.window(date(2026, 12, 1)) == (date(2026, 9, 1), date(2026, 12, 1))
+    assert downgrade.window(date(2026, 12, 31)) == (date(2026, 9, 1), date(2026, 12, 1))
+    assert downgrade.window(date(2027, 2, 15)) == (date(2026, 11, 1), date(2027, 2, 1))
+
+
+def test_a_rating_in_any_window_month_prevents_the_flag():
+    stations = [flag_station("A"), flag_station("B"), flag_station("C"), flag_station("D")]
+    monthly = {"A": {"2026-09": 1}, "B": {"2026-11": 3}, "C": {"2026-12": 5}, "D": {"2026-08": 9}}
+    found = downgrade.flags(stations, monthly, date(2026, 12, 15))
+    assert [f["code"] for f in found] == ["C", "D"]  # December is D's own month; August is before
+
+
+def test_new_stations_get_their_grace():
+    stations = [flag_station("OLD", opened_on="2026-09-01"), flag_station("NEW", opened_on="2026-09-02")]
+    assert [f["code"] for f in downgrade.flags(stations, {}, date(2026, 12, 1))] == ["OLD"]
+
+
+def test_tiers_step_down_and_only_listed_stations_are_flagged():
+    stations = [flag_station("N", "national"), flag_station("P", "provincial"),
+                flag_station("C", "city"), flag_station("X", "city", status="closed"),
+                flag_station("Z", "city", status="delisted")]
+    found = downgrade.flags(stations, {}, date(2026, 12, 1))
+    assert [(f["code"], f["tier"], f["proposed_tier"]) for f in found] == [
+        ("C", "city", "delisted"), ("N", "national", "provincial"), ("P", "provincial", "city")]
+    assert set(found[0]) == {"code", "tier", "proposed_tier", "last_rated_at"}
