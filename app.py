@@ -30,7 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         schema.migrate(get_db())
 
     auth.configure(app)
-    for blueprint in (views.bp, api.bp, auth.bp, staff.bp, qr_views.bp):
+    for blueprint in (views.bp, api.bp, api.health, auth.bp, staff.bp, qr_views.bp):
         app.register_blueprint(blueprint)
     cli.register(app)
     jobs_cli.register(app)

@@ -1,24 +1,132 @@
 """The JSON API under /api/v1, and the health check."""
 import sqlite3
+from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, jsonify, request
 
-from feedback import stations
-from feedback.db import get_db
+from feedback import clock, stations
+from feedback.auth import can_see, current_user, staff_required, visible_stations_sql
+from feedback.clock import local_iso
+from feedback.db import get_db, write
+from feedback.openapi import document
+from jobs import downgrade
 
-bp = Blueprint("api", __name__)
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+health = Blueprint("health", __name__)
+
+MAX_RATINGS = 10_000
 
 
-@bp.get("/api/v1/stations/<code>")
+def tz():
+    return current_app.config["TIMEZONE"]
+
+
+def visible_station(code: str) -> dict:
+    """The station, if this staff member may see it; 404 either way otherwise."""
+    station = stations.get(get_db(), code)
+    if station is None or not can_see(current_user(), station):
+        abort(404, f"no station with code {code} that you may see")
+    return station
+
+
+def day_arg(name: str, default: date) -> date:
+    text = request.args.get(name)
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(400, f"{name}={text!r} is not a date like 2026-11-27")
+
+
+@bp.get("/stations/<code>")
 def station(code: str):
     """A station's public summary."""
-    row = stations.get(get_db(), code)
-    if row is None:
+    found = stations.summary(get_db(), code, tz())
+    if found is None:
         abort(404, f"no station with code {code}")
-    return stations.summary(get_db(), row, current_app.config["TIMEZONE"])
+    return found
 
 
-@bp.get("/healthz")
+@bp.get("/stations")
+@staff_required()
+def station_list():
+    """Every listed station this staff member may see."""
+    where, params = visible_stations_sql(current_user())
+    return jsonify(stations.summaries(get_db(), tz(), f"{where} AND status != 'delisted'", params))
+
+
+@bp.get("/stations/<code>/ratings")
+@staff_required()
+def ratings(code: str):
+    """A station's ratings between two local days (inclusive); default the last 30 days."""
+    station = visible_station(code)
+    last = day_arg("to", clock.today())
+    first = day_arg("from", last - timedelta(days=29))
+    if first > last:
+        abort(400, "from must not be after to")
+    try:
+        limit = min(int(request.args.get("limit", 1000)), MAX_RATINGS)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        abort(400, "limit and offset are whole numbers")
+    db = get_db()
+    where = "station_id = ? AND day BETWEEN ? AND ?"
+    params = [station["id"], first.isoformat(), last.isoformat()]
+    total = db.execute(f"SELECT count(*) FROM ratings WHERE {where}", params).fetchone()[0]
+    rows = db.query(f"""SELECT rated_at, score, comment, reasons FROM ratings WHERE {where}
+                        ORDER BY rated_at, id LIMIT ? OFFSET ?""", [*params, limit, offset])
+    items = [{"rated_at": local_iso(row["rated_at"], tz()), "score": row["score"],
+              "comment": row["comment"],
+              "reasons": [reason for reason in row["reasons"].split(";") if reason]}
+             for row in rows]
+    return {"code": code, "from": first.isoformat(), "to": last.isoformat(), "total": total,
+            "offset": offset, "limit": limit, "items": items}
+
+
+@bp.get("/stations/<code>/history")
+@staff_required()
+def history(code: str):
+    """Tier changes and decisions about a station."""
+    station = visible_station(code)
+    return {"code": code, "items": downgrade.history(get_db(), station["id"], tz())}
+
+
+@bp.get("/flags")
+@staff_required("inspector", "admin")
+def flags():
+    """The open downgrade flags, shaped as `downgrade scan --json`."""
+    return jsonify(downgrade.open_flags(get_db(), tz()))
+
+
+@bp.post("/flags/<code>/decision")
+@staff_required("inspector", "admin")
+def decide(code: str):
+    """Confirm (the tier steps down) or dismiss a station's open flag, with a reason."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, 'send JSON: {"decision": "confirm" or "dismiss", "reason": "…"}')
+    decision, reason = body.get("decision"), body.get("reason")
+    if decision not in ("confirm", "dismiss"):
+        abort(400, 'decision must be "confirm" or "dismiss"')
+    if not isinstance(reason, str) or not reason.strip():
+        abort(400, "a reason is required")
+    db = get_db()
+    try:
+        with write(db):
+            return downgrade.decide(db, code, decision, reason.strip()[:1000],
+                                    current_user()["username"], clock.now())
+    except downgrade.NoOpenFlag:
+        abort(404, f"station {code} has no open flag")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of /api/v1."""
+    return document(current_app.config["BASE_URL"])
+
+
+@health.get("/healthz")
 def healthz():
     """200 when the database answers."""
     try:

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, g, redirect, render_template, request, session,
@@ -156,3 +157,4 @@ def configure(app) -> None:
     app.config.setdefault("SESSION_COOKIE_SECURE", app.config["BASE_URL"].startswith("https://"))
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
+    app.jinja_env.globals["yesterday"] = lambda: clock.today() - timedelta(days=1)

@@ -1,5 +1,6 @@
 """The commands of ``flask --app app …``: stations, ratings, users, qr and demo."""
 import csv
+import getpass
 import os
 import sys
 
@@ -43,7 +44,8 @@ def import_stations(file):
         fail(parsed.errors, "stations")
     db = get_db()
     with write(db):
-        inserted, updated = stations.upsert(db, parsed.rows, clock.today(), clock.now())
+        inserted, updated = stations.upsert(db, parsed.rows, clock.today(), clock.now(),
+                                            by=f"stations import by {getpass.getuser()}")
     click.echo(f"imported {len(parsed.rows)} station(s): {inserted} new, {updated} updated")
 
 

@@ -14,15 +14,19 @@ class ConfigError(RuntimeError):
     """A setting that the service cannot start with."""
 
 
-def is_local(base_url: str) -> bool:
-    """True when the public origin is this machine: the only place the development key may sign."""
-    host = urlsplit(base_url).hostname or ""
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback addresses."""
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_local(base_url: str) -> bool:
+    """True when the public origin is this machine: the only place the development key may sign."""
+    return is_loopback_host(urlsplit(base_url).hostname or "")
 
 
 def from_environment(environ=os.environ) -> dict:

@@ -31,7 +31,7 @@ def is_bad(score: int) -> bool:
 
 def counts_from_row(row: Mapping) -> dict[int, int]:
     """The n1..n5 columns of a rollup row as {score: count}."""
-    return {score: row[f"n{score}"] or 0 for score in range(1, 6)}
+    return {score: row[f"n{score}"] or 0 for score in range(1, 6)}  # None: no rollup row yet
 
 
 def satisfaction_rate(counts: Mapping[int, int]) -> float | None:

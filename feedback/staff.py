@@ -1,13 +1,14 @@
 """Staff pages: the stations a signed-in person looks after, and the daily digests."""
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from feedback import clock, scale
+from feedback import clock
 from feedback.auth import current_user, staff_required, visible_stations_sql
-from feedback.db import get_db
-from jobs import tasks
+from feedback.db import get_db, write
+from feedback.stations import summaries
+from jobs import downgrade, tasks
 
 bp = Blueprint("staff", __name__)
 
@@ -16,14 +17,8 @@ bp = Blueprint("staff", __name__)
 @staff_required()
 def stations():
     where, params = visible_stations_sql(current_user())
-    rows = list(get_db().query(
-        f"""SELECT stations.*, n1, n2, n3, n4, n5, last_rated_at FROM stations
-            LEFT JOIN station_totals ON station_totals.station_id = stations.id
-            WHERE {where} ORDER BY district, code""", params))
-    for row in rows:
-        counts = scale.counts_from_row(row)
-        row["ratings_total"] = sum(counts.values())
-        row["satisfaction_rate"] = scale.satisfaction_rate(counts)
+    rows = summaries(get_db(), current_app.config["TIMEZONE"], where, params)
+    rows.sort(key=lambda row: (row["district"], row["code"]))
     return render_template("stations.html", stations=rows)
 
 
@@ -71,3 +66,31 @@ def digest_page(day_text: str):
     return render_template("digest.html", digest=digest, chart=chart,
                            previous=(day - timedelta(days=1)).isoformat(),
                            next=following.isoformat() if following < today else None)
+
+
+@bp.get("/flags")
+@staff_required("inspector", "admin")
+def flags():
+    """The downgrade list for inspectors to review."""
+    return render_template("flags.html",
+                           flags=downgrade.open_flags(get_db(), current_app.config["TIMEZONE"]))
+
+
+@bp.post("/flags/<code>/decision")
+@staff_required("inspector", "admin")
+def decide(code: str):
+    decision = request.form.get("decision")
+    reason = request.form.get("reason", "").strip()
+    if decision not in ("confirm", "dismiss") or not reason:
+        flash(f"{code}: 请选择确认或驳回,并写明理由 / choose confirm or dismiss and give a reason")
+        return redirect(url_for(".flags"), 303)
+    db = get_db()
+    try:
+        with write(db):
+            result = downgrade.decide(db, code, decision, reason[:1000], current_user()["username"],
+                                      clock.now())
+    except downgrade.NoOpenFlag:
+        abort(404, f"station {code} has no open flag")
+    flash(f"{code}: " + (f"已降为 {result['new_tier']} / now {result['new_tier']}"
+                         if decision == "confirm" else "已驳回 / dismissed"))
+    return redirect(url_for(".flags"), 303)

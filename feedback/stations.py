@@ -76,9 +76,11 @@ def validate(record: dict[str, str]) -> tuple[dict, list[str]]:
     return row, errors
 
 
-def upsert(db: Database, rows: list[dict], today: date, now: datetime) -> tuple[int, int]:
-    """Insert or update stations by code; returns (inserted, updated). Call inside write()."""
-    existing = {r[0] for r in db.execute("SELECT code FROM stations")}
+def upsert(db: Database, rows: list[dict], today: date, now: datetime,
+           by: str = "stations import") -> tuple[int, int]:
+    """Insert or update stations by code; returns (inserted, updated). A changed tier is kept in
+    the station's history as done ``by``. Call inside write()."""
+    existing = dict(db.execute("SELECT code, tier FROM stations").fetchall())
     stamp = to_utc_text(now)
     for row in rows:
         db.execute(
@@ -96,6 +98,12 @@ def upsert(db: Database, rows: list[dict], today: date, now: datetime) -> tuple[
             """,
             {**row, "today": today.isoformat(), "stamp": stamp},
         )
+        if row["code"] in existing and existing[row["code"]] != row["tier"]:
+            db.execute(
+                """INSERT INTO station_history (station_id, at, by, action, from_tier, to_tier, reason)
+                   SELECT id, ?, ?, 'tier_changed', ?, ?, 'set by a stations import'
+                   FROM stations WHERE code = ?""",
+                [stamp, by, existing[row["code"]], row["tier"], row["code"]])
     inserted = sum(1 for row in rows if row["code"] not in existing)
     return inserted, len(rows) - inserted
 
@@ -119,23 +127,28 @@ def amenity_list(station: dict) -> list[str]:
     return [item for item in station["amenities"].split(";") if item]
 
 
-def summary(db: Database, station: dict, tz) -> dict:
-    """The public JSON summary of a station."""
-    totals = list(db.query("SELECT * FROM station_totals WHERE station_id = ?", [station["id"]]))
-    counts = scale.counts_from_row(totals[0]) if totals else dict.fromkeys(range(1, 6), 0)
-    return {
-        "code": station["code"],
-        "name": station["name"],
-        "district": station["district"],
-        "address": station["address"],
-        "latitude": station["latitude"],
-        "longitude": station["longitude"],
-        "tier": station["tier"],
-        "kind": station["kind"],
-        "status": station["status"],
-        "opened_on": station["opened_on"],
-        "amenities": amenity_list(station),
-        "ratings_total": sum(counts.values()),
-        "satisfaction_rate": scale.satisfaction_rate(counts),
-        "last_rated_at": local_iso(totals[0]["last_rated_at"], tz) if totals else None,
-    }
+def summaries(db: Database, tz, where: str = "1", params=()) -> list[dict]:
+    """Public JSON summaries of the stations matching ``where`` (SQL on ``stations``), by code."""
+    rows = db.query(
+        f"""SELECT stations.*, n1, n2, n3, n4, n5, last_rated_at FROM stations
+            LEFT JOIN station_totals ON station_totals.station_id = stations.id
+            WHERE {where} ORDER BY code""", list(params))
+    out = []
+    for row in rows:
+        counts = scale.counts_from_row(row)
+        out.append({
+            "code": row["code"], "name": row["name"], "district": row["district"],
+            "address": row["address"], "latitude": row["latitude"], "longitude": row["longitude"],
+            "tier": row["tier"], "kind": row["kind"], "status": row["status"],
+            "opened_on": row["opened_on"], "amenities": amenity_list(row),
+            "ratings_total": sum(counts.values()),
+            "satisfaction_rate": scale.satisfaction_rate(counts),
+            "last_rated_at": local_iso(row["last_rated_at"], tz),
+        })
+    return out
+
+
+def summary(db: Database, code: str, tz) -> dict | None:
+    """The public JSON summary of one station, or None."""
+    found = summaries(db, tz, "stations.code = ?", [code])
+    return found[0] if found else None

@@ -83,3 +83,57 @@ def record(db, found: list[dict], as_of: date, now) -> int:
                  f"no rating from {start.isoformat()} to the end of "
                  f"{add_months(start, SILENT_MONTHS - 1).strftime('%Y-%m')}", flag["code"]])
     return added
+
+
+class NoOpenFlag(LookupError):
+    """The station has no open flag to decide on."""
+
+
+def open_flags(db, tz, where: str = "1", params=()) -> list[dict]:
+    """The open flags, shaped as `downgrade scan --json` with the station's name and district."""
+    return [
+        {"code": row["code"], "tier": row["tier"], "proposed_tier": row["proposed_tier"],
+         "last_rated_at": local_iso(row["last_rated_at"], tz), "name": row["name"],
+         "district": row["district"], "flagged_on": row["flagged_on"],
+         "window_start": row["window_start"]}
+        for row in db.query(
+            f"""SELECT stations.code, stations.name, stations.district, flags.tier,
+                       flags.proposed_tier, flags.flagged_on, flags.window_start,
+                       station_totals.last_rated_at
+                FROM flags JOIN stations ON stations.id = flags.station_id
+                LEFT JOIN station_totals ON station_totals.station_id = stations.id
+                WHERE flags.status = 'open' AND {where} ORDER BY stations.code""", list(params))
+    ]
+
+
+def decide(db, code: str, decision: str, reason: str, by: str, now) -> dict:
+    """An inspector's decision on a station's open flag: confirm steps the tier down (city steps
+    down to delisted), dismiss changes nothing; both are kept in the station's history.
+    Call inside write(); raises NoOpenFlag."""
+    row = db.execute(
+        """SELECT flags.id, stations.id, stations.tier FROM flags
+           JOIN stations ON stations.id = flags.station_id
+           WHERE stations.code = ? AND flags.status = 'open'""", [code]).fetchone()
+    if row is None:
+        raise NoOpenFlag(code)
+    flag_id, station_id, tier = row
+    to_tier = STEP_DOWN[tier] if decision == "confirm" else None
+    db.execute("UPDATE flags SET status = ? WHERE id = ?",
+               ["confirmed" if decision == "confirm" else "dismissed", flag_id])
+    if to_tier == "delisted":
+        db.execute("UPDATE stations SET status = 'delisted' WHERE id = ?", [station_id])
+    elif to_tier:
+        db.execute("UPDATE stations SET tier = ? WHERE id = ?", [to_tier, station_id])
+    db.execute(
+        """INSERT INTO station_history (station_id, at, by, action, from_tier, to_tier, reason)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [station_id, to_utc_text(now), by, "confirmed" if to_tier else "dismissed", tier, to_tier,
+         reason])
+    return {"code": code, "decision": decision, "tier": tier, "new_tier": to_tier or tier}
+
+
+def history(db, station_id: int, tz) -> list[dict]:
+    """A station's tier changes and decisions, oldest first."""
+    return [{**row, "at": local_iso(row["at"], tz)} for row in db.query(
+        """SELECT at, by, action, from_tier, to_tier, reason FROM station_history
+           WHERE station_id = ? ORDER BY at, id""", [station_id])]

@@ -1,6 +1,5 @@
 """E-mail: the digest as HTML and plain text over SMTP, with STARTTLS whenever the server
 offers it; a password is never sent in the clear to another machine."""
-import ipaddress
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -8,6 +7,7 @@ from email.utils import format_datetime, make_msgid
 
 from flask import render_template
 
+from feedback.config import is_loopback_host
 from jobs.channels import DeliveryError, text
 
 
@@ -17,15 +17,6 @@ def render(digest: dict, channel: dict) -> list[dict]:
                                 link=lambda label, url: f"{label}: {url}"))
     return [{"subject": subject, "text": body,
              "html": render_template("digest_email.html", digest=digest)}]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def send(part: dict, channel: dict, context) -> None:
@@ -46,7 +37,7 @@ def send(part: dict, channel: dict, context) -> None:
             if server.has_extn("starttls"):
                 server.starttls(context=ssl.create_default_context())
                 server.ehlo()
-            elif smtp.get("user") and not is_loopback(smtp["host"]):
+            elif smtp.get("user") and not is_loopback_host(smtp["host"]):
                 raise DeliveryError(f"{smtp['host']} offers no STARTTLS: "
                                     "refusing to send the SMTP password in the clear")
             if smtp.get("user"):

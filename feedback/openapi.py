@@ -1,0 +1,117 @@
+"""The OpenAPI 3 description of /api/v1."""
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR = _json(_ref("Error"), "An error, with what to do about it")
+NULLABLE_NUMBER = {"type": "number", "nullable": True}
+NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True,
+                 "description": "ISO 8601 with the offset of FEEDBACK_TIMEZONE"}
+TIERS = ["city", "provincial", "national"]
+CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+STAFF = [{"session": []}, {"bearer": []}]
+
+SCHEMAS = {
+    "Error": {"type": "object", "properties": {"error": {"type": "string"},
+                                               "message": {"type": "string"}}},
+    "Station": {"type": "object", "required": [
+        "code", "name", "district", "tier", "status", "ratings_total", "satisfaction_rate",
+        "last_rated_at"], "properties": {
+        "code": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,32}$"},
+        "name": {"type": "string"}, "district": {"type": "string"},
+        "address": {"type": "string"}, "latitude": NULLABLE_NUMBER, "longitude": NULLABLE_NUMBER,
+        "tier": {"type": "string", "enum": TIERS},
+        "kind": {"type": "string", "enum": ["fixed", "mobile", "partner"]},
+        "status": {"type": "string", "enum": ["listed", "closed", "delisted"]},
+        "opened_on": {"type": "string", "format": "date"},
+        "amenities": {"type": "array", "items": {"type": "string"}},
+        "ratings_total": {"type": "integer"},
+        "satisfaction_rate": {**NULLABLE_NUMBER, "minimum": 0, "maximum": 1,
+                              "description": "share of ratings scored 3 or more; null if none"},
+        "last_rated_at": NULLABLE_TIME}},
+    "Rating": {"type": "object", "required": ["rated_at", "score", "comment"], "properties": {
+        "rated_at": {"type": "string", "format": "date-time"},
+        "score": {"type": "integer", "minimum": 1, "maximum": 5},
+        "comment": {"type": "string"},
+        "reasons": {"type": "array", "items": {"type": "string"}}}},
+    "Flag": {"type": "object", "required": ["code", "tier", "proposed_tier", "last_rated_at"],
+             "properties": {
+        "code": {"type": "string"}, "tier": {"type": "string", "enum": TIERS},
+        "proposed_tier": {"type": "string", "enum": ["provincial", "city", "delisted"]},
+        "last_rated_at": NULLABLE_TIME, "name": {"type": "string"},
+        "district": {"type": "string"}, "flagged_on": {"type": "string", "format": "date"},
+        "window_start": {"type": "string", "format": "date"}}},
+    "HistoryEntry": {"type": "object", "required": ["at", "by", "action", "reason"], "properties": {
+        "at": {"type": "string", "format": "date-time"}, "by": {"type": "string"},
+        "action": {"type": "string", "enum": ["flagged", "confirmed", "dismissed", "tier_changed"]},
+        "from_tier": {"type": "string", "nullable": True},
+        "to_tier": {"type": "string", "nullable": True}, "reason": {"type": "string"}}},
+}
+
+PATHS = {
+    "/stations/{code}": {"get": {
+        "summary": "A station's public summary", "parameters": [CODE],
+        "responses": {"200": _json(_ref("Station"), "The station"), "404": ERROR}}},
+    "/stations": {"get": {
+        "summary": "Every listed station the signed-in staff member may see", "security": STAFF,
+        "responses": {"200": _json({"type": "array", "items": _ref("Station")}, "The stations"),
+                      "401": ERROR}}},
+    "/stations/{code}/ratings": {"get": {
+        "summary": "A station's ratings between two local days, inclusive", "security": STAFF,
+        "parameters": [CODE] + [
+            {"name": name, "in": "query", "schema": {"type": "string", "format": "date"},
+             "description": description} for name, description in (
+                ("from", "first day (default: 29 days before `to`)"), ("to", "last day (default: today)"))] + [
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 1000, "maximum": 10000}},
+            {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}}],
+        "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
+            "code": {"type": "string"}, "from": {"type": "string", "format": "date"},
+            "to": {"type": "string", "format": "date"}, "total": {"type": "integer"},
+            "offset": {"type": "integer"}, "limit": {"type": "integer"},
+            "items": {"type": "array", "items": _ref("Rating")}}}, "The ratings"),
+            "400": ERROR, "401": ERROR, "404": ERROR}}},
+    "/stations/{code}/history": {"get": {
+        "summary": "Tier changes and decisions about a station", "security": STAFF,
+        "parameters": [CODE],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "code": {"type": "string"},
+            "items": {"type": "array", "items": _ref("HistoryEntry")}}}, "The history"),
+            "401": ERROR, "404": ERROR}}},
+    "/flags": {"get": {
+        "summary": "The open downgrade flags (inspectors)", "security": STAFF,
+        "responses": {"200": _json({"type": "array", "items": _ref("Flag")}, "Open flags"),
+                      "401": ERROR, "403": ERROR}}},
+    "/flags/{code}/decision": {"post": {
+        "summary": "Confirm (the tier steps down) or dismiss a station's open flag (inspectors)",
+        "security": STAFF, "parameters": [CODE],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["decision", "reason"], "properties": {
+                "decision": {"type": "string", "enum": ["confirm", "dismiss"]},
+                "reason": {"type": "string", "minLength": 1}}}}}},
+        "responses": {"200": _json({"type": "object", "properties": {
+            "code": {"type": "string"}, "decision": {"type": "string"},
+            "tier": {"type": "string"}, "new_tier": {"type": "string"}}}, "The decision"),
+            "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+    "/openapi.json": {"get": {"summary": "This description",
+                              "responses": {"200": {"description": "OpenAPI 3"}}}},
+}
+
+
+def document(base_url: str) -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Station feedback API", "version": "1"},
+        "servers": [{"url": f"{base_url}/api/v1"}],
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "a token from `flask --app app users token`"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                        "description": "the cookie set by signing in at /login"}}},
+    }
