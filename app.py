@@ -21,7 +21,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     clock = settings.pop("CLOCK", None) or SystemClock()
     app.config.update(config.from_environment())
     app.config.update(settings)
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.json.ensure_ascii = False  # station names stay readable in the JSON
 
     app.extensions["feedback.clock"] = clock

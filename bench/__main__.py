@@ -1,9 +1,9 @@
 """Run every benchmark: ``make bench`` or ``python -m bench [name…]``."""
 import sys
 
-from bench import posters, slow_link
+from bench import posters, province, slow_link
 
-BENCHMARKS = {"slow_link": slow_link.main, "posters": posters.main}
+BENCHMARKS = {"slow_link": slow_link.main, "posters": posters.main, "province": province.main}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or BENCHMARKS:

@@ -154,7 +154,8 @@ def logout():
 
 def configure(app) -> None:
     """Session cookie settings and the CSRF token in templates."""
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["BASE_URL"].startswith("https://"))
+    app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.globals["yesterday"] = lambda: clock.today() - timedelta(days=1)

@@ -171,11 +171,17 @@ CREATE TABLE station_history (
 CREATE INDEX station_history_station ON station_history (station_id, at);
 """
 
+# The digest as first rendered for a delivery, so every retry sends the same messages.
+V5_DELIVERY_PARTS = """
+ALTER TABLE deliveries ADD COLUMN parts TEXT;  -- JSON list of the messages
+"""
+
 MIGRATIONS = [
     V1_STATIONS_RATINGS_ROLLUPS,
     V2_LINK_VERSIONS,
     V3_STAFF,
     V4_DIGESTS_AND_FLAGS,
+    V5_DELIVERY_PARTS,
 ]
 
 

@@ -7,10 +7,9 @@ from flask import (Blueprint, current_app, make_response, redirect, render_templ
                    request, url_for)
 from werkzeug.exceptions import HTTPException
 
-from feedback import clock, i18n, stations
+from feedback import clock, i18n, scale, stations
 from feedback.db import get_db, write
 from feedback.ratings import MAX_COMMENT, REASONS, record
-from feedback import scale
 from feedback.scale import LABELS, SCORES, is_bad
 from qr import links
 
@@ -91,11 +90,14 @@ def rate(code: str, token: str):
 def render_form(station: dict, key: str, error: str | None = None, status: int = 200,
                 selected: str = "", comment: str = "", reasons: tuple = ()):
     lang = i18n.choose()
-    return render_page("rate.html", status, station=station, key=key, error=error,
-                       selected=selected, comment=comment, chosen_reasons=reasons,
-                       scores=SCORES, labels=LABELS[lang], reasons=REASONS,
-                       max_comment=MAX_COMMENT, faces=scale.FACES, face_eyes=scale.FACE_EYES,
-                       face_eye_radius=scale.FACE_EYE_RADIUS, mouth_path=scale.mouth_path)
+    response = render_page("rate.html", status, station=station, key=key, error=error,
+                           selected=selected, comment=comment, chosen_reasons=reasons,
+                           scores=SCORES, labels=LABELS[lang], reasons=REASONS,
+                           max_comment=MAX_COMMENT, faces=scale.FACES, face_eyes=scale.FACE_EYES,
+                           face_eye_radius=scale.FACE_EYE_RADIUS, mouth_path=scale.mouth_path)
+    # the one-time key is this page's alone: a shared cache must never hand it to another worker
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/s/<code>/<token>/thanks")
@@ -112,7 +114,8 @@ def favicon():
 
 @bp.app_errorhandler(WorkerError)
 def worker_error(error: WorkerError):
-    return render_page("error.html", error.code, message=i18n.translate(i18n.choose(), error.message_key))
+    return render_page("error.html", error.code,
+                       message=i18n.translate(i18n.choose(), error.message_key))
 
 
 @bp.app_errorhandler(HTTPException)

@@ -4,6 +4,7 @@ A delivery row is unique per (channel, day). A sender claims a row before postin
 processes never post the same digest twice; a split digest records each part it sent, so a retry
 resumes after the last part that got through. A failure stays pending with a backoff.
 """
+import json
 import os
 import socket
 from collections import deque
@@ -13,7 +14,7 @@ from datetime import date, datetime, timedelta
 from feedback.clock import to_utc_text
 from feedback.db import write
 from jobs import channels as channel_kinds
-from jobs.channels import DeliveryError, SendContext
+from jobs.channels import DeliveryError
 
 CLAIM_FOR = timedelta(minutes=10)
 FIRST_RETRY = timedelta(minutes=5)
@@ -61,7 +62,7 @@ class Pacer:
 
 
 def open_deliveries(db, day: date, now: datetime) -> None:
-    """A pending delivery of ``day`` for every channel that existed by then. Call in write()."""
+    """A pending delivery of ``day`` for every channel that has none. Call in write()."""
     db.execute(
         """INSERT INTO deliveries (channel_id, day, next_attempt_at)
            SELECT id, ?, ? FROM channels WHERE true  -- WHERE: so ON is not read as a join
@@ -69,8 +70,9 @@ def open_deliveries(db, day: date, now: datetime) -> None:
         [day.isoformat(), to_utc_text(now)])
 
 
-def claim(db, delivery_id: int, now: datetime, due_only: bool) -> bool:
-    """Take a pending delivery for CLAIM_FOR; False if it is sent, held, or (due_only) not due."""
+def claim(db, delivery_id: int, now: datetime, due_only: bool) -> dict | None:
+    """Hold a pending delivery for CLAIM_FOR and return it as it is now; None if it is sent,
+    held by another process, or (due_only) not yet due."""
     with write(db):
         cursor = db.execute(
             f"""UPDATE deliveries SET claimed_until = ?
@@ -79,7 +81,11 @@ def claim(db, delivery_id: int, now: datetime, due_only: bool) -> bool:
                   {"AND next_attempt_at <= ?" if due_only else ""}""",
             [to_utc_text(now + CLAIM_FOR), delivery_id, to_utc_text(now)]
             + ([to_utc_text(now)] if due_only else []))
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return None
+        # read after the claim: another process may have sent parts since we listed the row
+        return next(db.query("SELECT parts_sent, attempts, parts FROM deliveries WHERE id = ?",
+                             [delivery_id]))
 
 
 def deliver(db, delivery: dict, channel: dict, digest_for, clock, context_for, pacer: Pacer,
@@ -87,11 +93,18 @@ def deliver(db, delivery: dict, channel: dict, digest_for, clock, context_for, p
     """Send one delivery's remaining parts; record what got through and why it stopped."""
     if delivery["status"] == "sent":
         return Outcome(channel, delivery["day"], "already sent")
-    if not claim(db, delivery["id"], clock.now(), due_only):
-        return Outcome(channel, delivery["day"], "busy", "another process is sending it")
+    held = claim(db, delivery["id"], clock.now(), due_only)
+    if held is None:
+        return Outcome(channel, delivery["day"], "busy", "sent or held by another process")
     kind = channel_kinds.module(channel["kind"])
-    parts = kind.render(digest_for(delivery["day"], channel["district"]), channel)
-    sent = delivery["parts_sent"]
+    if held["parts"] is None:
+        parts = kind.render(digest_for(delivery["day"], channel["district"]), channel)
+        with write(db):
+            db.execute("UPDATE deliveries SET parts = ? WHERE id = ?",
+                       [json.dumps(parts, ensure_ascii=False), delivery["id"]])
+    else:
+        parts = json.loads(held["parts"])
+    sent = held["parts_sent"]
     try:
         for part in parts[sent:]:
             pacer.wait_turn(channel)
@@ -101,7 +114,7 @@ def deliver(db, delivery: dict, channel: dict, digest_for, clock, context_for, p
                 db.execute("UPDATE deliveries SET parts_sent = ? WHERE id = ?", [sent, delivery["id"]])
     except DeliveryError as error:
         now = clock.now()
-        attempts = delivery["attempts"] + 1
+        attempts = held["attempts"] + 1
         with write(db):
             db.execute(
                 """UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?,
@@ -126,7 +139,7 @@ def deliveries(db, day: date | None = None, due_by: datetime | None = None) -> l
         f"""SELECT deliveries.*, channels.kind, channels.target, channels.district, channels.secret
             FROM deliveries JOIN channels ON channels.id = channel_id
             WHERE {where} ORDER BY deliveries.day, channels.id""", params))
-    return [({k: row[k] for k in ("id", "day", "status", "parts_sent", "attempts")},
+    return [({k: row[k] for k in ("id", "day", "status")},
              {"id": row["channel_id"], "kind": row["kind"], "target": row["target"],
               "district": row["district"], "secret": row["secret"]}) for row in rows]
 

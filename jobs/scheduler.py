@@ -123,20 +123,19 @@ def in_app(app: Flask, work):
 
 
 def build(app: Flask, blocking: bool = False):
-    """An APScheduler with the three jobs, in FEEDBACK_TIMEZONE."""
+    """An APScheduler with the three jobs, in FEEDBACK_TIMEZONE; each also runs once at start."""
     tz = app.config["TIMEZONE"]
     hour, minute = app.config["DIGEST_AT"]
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
         timezone=tz, job_defaults={"coalesce": True, "max_instances": 1,
                                    # what was missed is found in the database, not here
                                    "misfire_grace_time": 3600})
-    scheduler.add_job(in_app(app, run_digests), CronTrigger(hour=hour, minute=minute, timezone=tz),
-                      id="digest")
-    scheduler.add_job(in_app(app, run_scan), CronTrigger(hour=SCAN_AT[0], minute=SCAN_AT[1],
-                                                         timezone=tz), id="downgrade")
-    scheduler.add_job(in_app(app, run_retries), IntervalTrigger(seconds=RETRY_EVERY.total_seconds()),
-                      id="retry")
-    scheduler.add_job(in_app(app, run_all_due), id="catch-up")  # once, at start
+    at_start = datetime.now(tz)
+    for job_id, work, trigger in (
+            ("digest", run_digests, CronTrigger(hour=hour, minute=minute, timezone=tz)),
+            ("downgrade", run_scan, CronTrigger(hour=SCAN_AT[0], minute=SCAN_AT[1], timezone=tz)),
+            ("retry", run_retries, IntervalTrigger(seconds=RETRY_EVERY.total_seconds()))):
+        scheduler.add_job(in_app(app, work), trigger, id=job_id, next_run_time=at_start)
     return scheduler
 
 

@@ -43,3 +43,14 @@ def test_the_environment_reaches_the_app(monkeypatch, tmp_path, runner):
     assert app.config["DATABASE"] == str(tmp_path / "env.db")
     assert (tmp_path / "env.db").exists()
     app.extensions["feedback.db"].close()
+
+
+@pytest.mark.parametrize("base_url, secure", [("https://rate.example.org", True),
+                                              ("http://127.0.0.1:5000", False)])
+def test_session_cookie_is_secure_behind_https(monkeypatch, tmp_path, base_url, secure):
+    monkeypatch.setenv("FEEDBACK_BASE_URL", base_url)
+    app = create_app({"DATABASE": str(tmp_path / "c.db"), "TESTING": True})
+    assert app.config["SESSION_COOKIE_SECURE"] is secure
+    cookie = app.test_client().get("/login").headers["Set-Cookie"]
+    assert ("Secure" in cookie) is secure and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    app.extensions["feedback.db"].close()

@@ -5,12 +5,14 @@ import hashlib
 import hmac
 import json
 import socket
+from datetime import date
 from email import message_from_bytes, policy
 
 import pytest
 
 from conftest import ChatServer
-from jobs import outbox
+from feedback.db import get_db, write
+from jobs import outbox, tasks
 
 DAY = "2026-11-27"
 HOSTILE = "水没了 [点我](http://evil.example/x) <@all> <!channel> **粗** @所有人 打13800138000"
@@ -287,3 +289,35 @@ def test_pacer_keeps_a_robot_under_20_messages_a_minute(clock):
 def test_backoff_doubles_up_to_six_hours():
     assert [outbox.backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
     assert outbox.backoff(20).total_seconds() == 6 * 3600
+
+
+def test_a_retry_sends_the_digest_as_first_rendered(runner, history, chat, write_file):
+    add_channel(runner, "--kind", "webhook", "--target", chat.url())
+    chat.replies.append((503, b"busy"))
+    assert send(runner).exit_code != 0
+    late = "station_code,rated_at,score,comment\nST-003,2026-11-27T20:00:00,5,late import\n"
+    runner.invoke(args=["ratings", "import", write_file("late.csv", late)])
+    assert send(runner).exit_code == 0
+    first_try, retry = [json.loads(r["body"]) for r in chat.requests]
+    assert first_try == retry and retry["ratings_total"] == 3
+
+
+def test_a_process_that_listed_a_delivery_early_resumes_from_the_parts_sent_since(
+        app, runner, write_file, stations_loaded, chat, clock):
+    """Process A lists the pending delivery; meanwhile B sends part one and fails on part two.
+    When A then claims the row it must resume at part two, not send part one again."""
+    rows = ["station_code,rated_at,score,comment"]
+    rows += [f"ST-001,2026-11-27T09:{i:02d}:00,2,第{i}条" + "差" * 80 for i in range(60)]
+    runner.invoke(args=["ratings", "import", write_file("many.csv", "\n".join(rows) + "\n")])
+    add_channel(runner, "--kind", "wecom", "--target", chat.url())
+    with app.app_context():
+        db = get_db()
+        with write(db):
+            outbox.open_deliveries(db, date(2026, 11, 27), clock.now())
+        listed_by_a = outbox.deliveries(db, day=date(2026, 11, 27))
+        chat.replies.extend([(200, chat.ok_body), (502, b"bad gateway")])
+        tasks.send_digest(date(2026, 11, 27))  # process B
+        first_part = chat.json_bodies()[0]
+        tasks._deliver(listed_by_a, due_only=False, sleep=lambda s: None)  # process A
+    contents = [body["markdown"]["content"] for body in chat.json_bodies()]
+    assert contents.count(first_part["markdown"]["content"]) == 1

@@ -152,3 +152,9 @@ def test_station_name_is_escaped_in_the_page(runner, client, write_file, station
     runner.invoke(args=["stations", "import", write_file("x.csv", text)])
     html = client.get(urlsplit(station_url("X-1")).path).get_data(as_text=True)
     assert "&lt;b&gt;驿站&lt;/b&gt;" in html and "<b>驿站" not in html
+
+
+def test_each_form_has_its_own_key_and_is_never_cached(client, form_path):
+    first, second = client.get(form_path), client.get(form_path)
+    assert once_key(first.get_data(as_text=True)) != once_key(second.get_data(as_text=True))
+    assert "no-store" in first.headers["Cache-Control"] and "private" in first.headers["Cache-Control"]

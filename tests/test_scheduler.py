@@ -106,7 +106,7 @@ def test_triggers_fire_in_the_configured_zone(db_path, clock, monkeypatch):
     monkeypatch.setenv("FEEDBACK_TIMEZONE", "Asia/Urumqi")  # UTC+6, for a zone that is not +8
     app = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
     jobs = {job.id: job for job in scheduler.build(app).get_jobs()}
-    assert set(jobs) == {"digest", "downgrade", "retry", "catch-up"}
+    assert set(jobs) == {"digest", "downgrade", "retry"}
     now = datetime(2026, 11, 28, 4, 0, tzinfo=timezone.utc)  # 10:00 in Urumqi
     digest_at = jobs["digest"].trigger.get_next_fire_time(None, now)
     assert digest_at == datetime(2026, 11, 29, 7, 30, tzinfo=ZoneInfo("Asia/Urumqi"))
@@ -123,7 +123,7 @@ def test_the_web_process_starts_its_scheduler_at_the_first_request_only_when_on(
     assert running.running
     app.test_client().get("/healthz")
     assert app.extensions["feedback.scheduler"] is running
-    running.shutdown(wait=False)
+    running.shutdown()
     app.extensions["feedback.db"].close()
     off = create_app({"DATABASE": db_path, "CLOCK": clock, "SCHEDULER": False})
     off.test_client().get("/healthz")

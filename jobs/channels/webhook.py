@@ -7,13 +7,14 @@ import json
 from jobs.channels import post
 
 
-def render(digest: dict, channel: dict) -> list[bytes]:
-    return [json.dumps(digest, ensure_ascii=False).encode()]
+def render(digest: dict, channel: dict) -> list[str]:
+    return [json.dumps(digest, ensure_ascii=False)]
 
 
-def send(part: bytes, channel: dict, context) -> None:
+def send(part: str, channel: dict, context) -> None:
+    body = part.encode()
     headers = {}
     if channel["secret"]:
-        digest = hmac.new(channel["secret"].encode(), part, hashlib.sha256).hexdigest()
+        digest = hmac.new(channel["secret"].encode(), body, hashlib.sha256).hexdigest()
         headers["X-Feedback-Signature"] = f"sha256={digest}"
-    post(channel["target"], part, headers)  # any 2xx is taken
+    post(channel["target"], body, headers)  # any 2xx is taken
