@@ -22,6 +22,7 @@ bp = Blueprint("auth", __name__)
 
 ROLES = ("admin", "inspector", "district", "manager")
 SEES_EVERY_STATION = ("admin", "inspector")
+UNKNOWN_USER_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
 
 def create_user(db, username: str, password: str, role: str, district: str | None,
@@ -126,7 +127,9 @@ def check_csrf():
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site, so sign-in cannot bounce to another one."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # browsers read a backslash as a slash: "/\\evil.example" would leave the site
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isprintable() and not urlsplit(target).netloc):
         return target
     return url_for("staff.stations")
 
@@ -137,7 +140,8 @@ def login():
     if request.method == "POST":
         user = user_by("username", request.form.get("username", "").strip())
         password = request.form.get("password", "")
-        if user and check_password_hash(user["password_hash"], password):
+        # hash even for an unknown name, so the answer's timing does not say which names exist
+        if check_password_hash(user["password_hash"] if user else UNKNOWN_USER_HASH, password) and user:
             session.clear()
             session["user_id"] = user["id"]
             return redirect(safe_next(request.args.get("next")), 303)

@@ -46,10 +46,13 @@ class DigestData:
     scope: str | None = None                   # the district, when the digest is for one
 
 
-def add_counts(into: dict[int, int], more: dict[int, int]) -> dict[int, int]:
-    for score, n in more.items():
-        into[score] = into.get(score, 0) + n
-    return into
+def sum_counts(many) -> dict[int, int]:
+    """Several {score: count} added up."""
+    total: dict[int, int] = {}
+    for counts in many:
+        for score, n in counts.items():
+            total[score] = total.get(score, 0) + n
+    return total
 
 
 def summary(counts: dict[int, int]) -> dict:
@@ -66,7 +69,7 @@ def summary(counts: dict[int, int]) -> dict:
 def ranked(data: DigestData, by_code: dict) -> tuple[list[dict], list[dict]]:
     """Best and worst stations by mean score shrunk towards the overall mean (Bayesian average),
     so that a station with one 5 does not top a station with a hundred 4s."""
-    overall = scale.mean_score(_sum_counts(data.window_counts.values()))
+    overall = scale.mean_score(sum_counts(data.window_counts.values()))
     if overall is None:
         return [], []
     scored = []
@@ -82,13 +85,6 @@ def ranked(data: DigestData, by_code: dict) -> tuple[list[dict], list[dict]]:
     scored.sort(key=lambda s: (-s["ranking_score"], s["code"]))
     shown = min(RANKED, len(scored) // 2)  # with few stations, none is both best and worst
     return scored[:shown], scored[::-1][:shown]
-
-
-def _sum_counts(many) -> dict[int, int]:
-    total: dict[int, int] = {}
-    for counts in many:
-        add_counts(total, counts)
-    return total
 
 
 def quiet(data: DigestData) -> tuple[list[dict], list[dict]]:
@@ -116,7 +112,7 @@ def build(data: DigestData, base_url: str, tz) -> dict:
     """The digest of ``data.day`` as plain JSON-ready data."""
     by_code = {s["code"]: s for s in data.stations}
     districts = sorted({s["district"] for s in data.stations})
-    day_total = _sum_counts(data.day_counts.values())
+    day_total = sum_counts(data.day_counts.values())
     bad = [
         {"station_code": r["code"], "station_name": by_code[r["code"]]["name"],
          "district": by_code[r["code"]]["district"], "rated_at": local_iso(r["rated_at"], tz),
@@ -130,7 +126,7 @@ def build(data: DigestData, base_url: str, tz) -> dict:
     quiet_30, quiet_60 = quiet(data)
     per_district = []
     for district in districts:
-        counts = _sum_counts(c for code, c in data.day_counts.items()
+        counts = sum_counts(c for code, c in data.day_counts.items()
                              if by_code.get(code, {}).get("district") == district)
         per_district.append({"district": district, **summary(counts),
                              "bad_ratings_total": sum(1 for b in bad if b["district"] == district)})

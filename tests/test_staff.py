@@ -63,9 +63,11 @@ def test_staff_pages_send_strangers_to_sign_in_and_back(client, make_user):
     assert response.headers["Location"] == "/stations/ST-001/poster.png"
 
 
-def test_sign_in_never_redirects_to_another_site(client, make_user):
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example/x", "https://evil.example/",
+                                    "/%0a/evil"])
+def test_sign_in_never_redirects_to_another_site(client, make_user, target):
     make_user("wang", "admin")
-    response = sign_in(client, "wang", next_path="?next=//evil.example/x")
+    response = sign_in(client, "wang", next_path=f"?next={target}")
     assert response.headers["Location"] == "/stations"
 
 
