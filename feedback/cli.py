@@ -39,7 +39,7 @@ def require_station(code: str) -> dict:
 @click.argument("file", type=click.File("rb"))
 def import_stations(file):
     """Insert or update stations by code from a CSV file; all or nothing."""
-    parsed = imports.parse_stations(file.read())
+    parsed = imports.parse_stations(file)
     if parsed.errors:
         fail(parsed.errors, "stations")
     db = get_db()
@@ -99,6 +99,10 @@ def reopen(code):
     set_status(code, "listed")
 
 
+class Refused(Exception):
+    """A file with bad lines: roll back what was written."""
+
+
 @ratings_cli.command("import")
 @click.argument("file", type=click.File("rb"))
 def import_ratings(file):
@@ -106,14 +110,23 @@ def import_ratings(file):
     db = get_db()
     station_ids = {code: id_ for id_, code in db.execute("SELECT id, code FROM stations")}
     tz = current_app.config["TIMEZONE"]
-    parsed = imports.parse_ratings(file.read(), station_ids, tz, clock.now())
-    if parsed.errors:
-        fail(parsed.errors, "ratings")
-    added = 0
-    with write(db):
-        for row in parsed.rows:
-            added += record(db, source="import", tz=tz, **row)
-    click.echo(f"imported {added} rating(s); {len(parsed.rows) - added} were already there")
+    errors, added, good = [], 0, 0
+    try:
+        # one pass and one transaction: rows are written as they are read, and rolled back if
+        # any line was bad, so a province's history never has to sit in memory
+        with write(db):
+            for line, row, reasons in imports.parse_ratings(imports.text_lines(file), station_ids,
+                                                            tz, clock.now()):
+                if reasons:
+                    errors.extend(f"line {line}: {reason}" for reason in reasons)
+                elif not errors:
+                    good += 1
+                    added += record(db, source="import", tz=tz, **row)
+            if errors:
+                raise Refused
+    except Refused:
+        fail(errors, "ratings")
+    click.echo(f"imported {added} rating(s); {good - added} were already there")
 
 
 @users_cli.command("create")

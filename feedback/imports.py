@@ -1,13 +1,13 @@
 """CSV files in, validated rows or ``line N: reason`` errors out. Nothing here writes."""
 import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable, Iterator
 
 from feedback import stations
 from feedback.clock import parse_instant
-from feedback.ratings import MAX_IMPORTED_COMMENT, import_key
+from feedback.ratings import MAX_IMPORTED_COMMENT, import_key, rating_identity
 
 RATING_COLUMNS = ("station_code", "rated_at", "score", "comment")
 RATING_REQUIRED = ("station_code", "rated_at", "score")
@@ -19,65 +19,86 @@ class Parsed:
     errors: list[str] = field(default_factory=list)
 
 
-def decode(data: bytes) -> tuple[str | None, str | None]:
-    """UTF-8 text with any byte-order mark dropped, or an error naming the line."""
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        return None, f"line {line}: not UTF-8 text (save the file as CSV UTF-8)"
+class NotUtf8(ValueError):
+    def __init__(self, line: int):
+        super().__init__(f"line {line} is not UTF-8")
+        self.line = line
 
 
-def read_records(text: str, columns: tuple, required: tuple) -> tuple[list, list[str]]:
-    """(line number, {column: value}) for each data row, and the errors of the file's shape."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def text_lines(binary) -> Iterator[str]:
+    """The lines of a binary file as text, decoded one by one so that a line that is not UTF-8
+    is named exactly; a byte-order mark is dropped."""
+    for number, raw in enumerate(binary, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise NotUtf8(number) from None
+
+
+NOT_UTF8 = "not UTF-8 text (save the file as CSV UTF-8)"
+
+
+def records(lines: Iterable[str], columns: tuple, required: tuple) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, {column: value}, None) for each data row, or (line, None, error) for a line
+    that cannot be read; a bad header is reported on line 1 and ends the file."""
+    reader = csv.reader(lines)
+    line = 1
     try:
-        header = next(reader)
+        header = [name.strip() for name in next(reader)]
     except StopIteration:
-        return [], ["line 1: the file is empty; the first line must be the header"]
+        yield 1, None, "the file is empty; the first line must be the header"
+        return
+    except NotUtf8 as error:
+        yield error.line, None, NOT_UTF8
+        return
     except csv.Error as error:
-        return [], [f"line 1: {error}"]
-    header = [name.strip() for name in header]
-    errors = []
+        yield 1, None, str(error)
+        return
+    problems = []
     unknown = [name for name in header if name not in columns]
     if unknown:
-        errors.append(f"line 1: unknown column {', '.join(map(repr, unknown))}; "
-                      f"the columns are {','.join(columns)}")
+        problems.append(f"unknown column {', '.join(map(repr, unknown))}; "
+                        f"the columns are {','.join(columns)}")
     missing = [name for name in required if name not in header]
     if missing:
-        errors.append(f"line 1: missing column {', '.join(map(repr, missing))}")
+        problems.append(f"missing column {', '.join(map(repr, missing))}")
     repeated = [name for name, n in Counter(header).items() if n > 1]
     if repeated:
-        errors.append(f"line 1: column {', '.join(map(repr, repeated))} appears more than once")
-    if errors:
-        return [], errors
+        problems.append(f"column {', '.join(map(repr, repeated))} appears more than once")
+    if problems:
+        for problem in problems:
+            yield 1, None, problem
+        return
 
-    records = []
     line = reader.line_num + 1
-    try:
-        for values in reader:
-            if not any(value.strip() for value in values):
-                line = reader.line_num + 1
-                continue
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except NotUtf8 as error:
+            yield error.line, None, NOT_UTF8
+            return
+        except csv.Error as error:
+            yield line, None, str(error)
+            return
+        if any(value.strip() for value in values):
             if len(values) != len(header):
-                errors.append(f"line {line}: {len(values)} fields, but the header has {len(header)}")
+                yield line, None, f"{len(values)} fields, but the header has {len(header)}"
             else:
-                records.append((line, dict(zip(header, values))))
-            line = reader.line_num + 1
-    except csv.Error as error:
-        errors.append(f"line {line}: {error}")
-    return records, errors
+                yield line, dict(zip(header, values)), None
+        line = reader.line_num + 1
 
 
-def parse_stations(data: bytes) -> Parsed:
+def parse_stations(binary) -> Parsed:
     """Validate a stations file: every bad row is reported, duplicates by code included."""
-    text, error = decode(data)
-    if error:
-        return Parsed(errors=[error])
-    records, errors = read_records(text, stations.COLUMNS, stations.REQUIRED_COLUMNS)
-    parsed = Parsed(errors=errors)
+    parsed = Parsed()
     first_line_of = {}
-    for line, record in records:
+    for line, record, problem in records(text_lines(binary), stations.COLUMNS,
+                                         stations.REQUIRED_COLUMNS):
+        if problem:
+            parsed.errors.append(f"line {line}: {problem}")
+            continue
         row, reasons = stations.validate(record)
         code = row["code"]
         if code in first_line_of:
@@ -89,15 +110,15 @@ def parse_stations(data: bytes) -> Parsed:
     return parsed
 
 
-def parse_ratings(data: bytes, station_ids: dict[str, int], tz, now: datetime) -> Parsed:
-    """Validate a ratings file against the known station codes; rows carry their once_key."""
-    text, error = decode(data)
-    if error:
-        return Parsed(errors=[error])
-    records, errors = read_records(text, RATING_COLUMNS, RATING_REQUIRED)
-    parsed = Parsed(errors=errors)
-    seen = Counter()
-    for line, record in records:
+def parse_ratings(lines: Iterable[str], station_ids: dict[str, int], tz,
+                  now: datetime) -> Iterator[tuple[int, dict | None, list[str]]]:
+    """Validate a ratings file line by line, against the known station codes: yields
+    (line, row, []) for a good row, carrying its once_key, or (line, None, reasons)."""
+    seen = Counter()  # identical rows in one file are separate ratings; compact digests only
+    for line, record, problem in records(lines, RATING_COLUMNS, RATING_REQUIRED):
+        if problem:
+            yield line, None, [problem]
+            continue
         reasons = []
         code = record["station_code"].strip()
         if code not in station_ids:
@@ -116,14 +137,10 @@ def parse_ratings(data: bytes, station_ids: dict[str, int], tz, now: datetime) -
         if len(comment) > MAX_IMPORTED_COMMENT:
             reasons.append(f"comment is longer than {MAX_IMPORTED_COMMENT} characters")
         if reasons:
-            parsed.errors.extend(f"line {line}: {reason}" for reason in reasons)
+            yield line, None, reasons
             continue
         score = int(score_text)
-        identity = (code, rated_at, score, comment)
+        identity = rating_identity(code, rated_at, score, comment)
         seen[identity] += 1
-        parsed.rows.append({
-            "station_id": station_ids[code], "rated_at": rated_at, "score": score,
-            "comment": comment,
-            "once_key": import_key(code, rated_at, score, comment, seen[identity]),
-        })
-    return parsed
+        yield line, {"station_id": station_ids[code], "rated_at": rated_at, "score": score,
+                     "comment": comment, "once_key": import_key(identity, seen[identity])}, []

@@ -31,11 +31,15 @@ def record(db: Database, *, station_id: int, rated_at: datetime, score: int, com
     return cursor.rowcount == 1
 
 
-def import_key(station_code: str, rated_at: datetime, score: int, comment: str,
-               occurrence: int) -> str:
+def rating_identity(station_code: str, rated_at: datetime, score: int, comment: str) -> bytes:
+    """A compact digest of what an imported rating says."""
+    text = f"{station_code}\x1f{to_utc_text(rated_at)}\x1f{score}\x1f{comment}"
+    return hashlib.sha256(text.encode()).digest()[:16]
+
+
+def import_key(identity: bytes, occurrence: int) -> str:
     """The once_key of an imported rating, so a file imported twice adds nothing twice.
 
     ``occurrence`` tells apart identical rows within one file, which are real repeat ratings.
     """
-    text = f"{station_code}\x1f{to_utc_text(rated_at)}\x1f{score}\x1f{comment}\x1f{occurrence}"
-    return "import:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    return f"import:{identity.hex()}:{occurrence}"

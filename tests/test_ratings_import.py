@@ -108,3 +108,14 @@ def test_a_different_time_zone_moves_the_day_boundary(runner, write_file, db, st
     runner.invoke(args=["ratings", "import", write_file("london.csv", text)])
     assert [row["day"] for row in rollup(db, "ST-002")] == ["2026-10-31"]
     assert rollup(db, "ST-002")[0]["n5"] == 2
+
+
+def test_a_line_that_is_not_utf8_is_named_exactly_and_nothing_is_imported(runner, write_file, db,
+                                                                         stations_loaded):
+    good = "".join(f"ST-001,2026-11-01T10:{i % 60:02d}:00,4,第{i}条很好很好很好\n" for i in range(600))
+    data = ("station_code,rated_at,score,comment\n" + good).encode() + \
+        "ST-001,2026-11-01T10:00:00,4,旧系统的编码\n".encode("gbk")
+    result = runner.invoke(args=["ratings", "import", write_file("gbk.csv", data)])
+    assert result.exit_code != 0
+    assert "line 602: not UTF-8 text" in result.output
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
