@@ -69,6 +69,15 @@ def list_channels():
                    f"{row['district'] or 'all districts'}\t{'signed' if row['secret'] else ''}")
 
 
+@channels_cli.command("remove")
+@click.argument("channel_id", type=int)
+def remove_channel(channel_id):
+    """Stop posting to a channel (its id from `channels list`); its delivery records go with it."""
+    if not tasks.remove_channel(channel_id):
+        raise click.ClickException(f"no channel {channel_id}; see `channels list`")
+    click.echo(f"channel {channel_id} removed")
+
+
 @digest_cli.command("show")
 @click.option("--date", "day", type=Day(), help="The day (default: yesterday).")
 @click.option("--district", help="Only this district.")

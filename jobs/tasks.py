@@ -71,3 +71,10 @@ def add_channel(kind: str, target: str, district: str | None, secret: str | None
             "INSERT INTO channels (kind, target, district, secret, created_at) VALUES (?, ?, ?, ?, ?)",
             [kind, target, district, secret, to_utc_text(clock().now())])
     return cursor.lastrowid
+
+
+def remove_channel(channel_id: int) -> bool:
+    db = get_db()
+    with write(db):
+        db.execute("DELETE FROM deliveries WHERE channel_id = ?", [channel_id])
+        return db.execute("DELETE FROM channels WHERE id = ?", [channel_id]).rowcount == 1

@@ -321,3 +321,14 @@ def test_a_process_that_listed_a_delivery_early_resumes_from_the_parts_sent_sinc
         tasks._deliver(listed_by_a, due_only=False, sleep=lambda s: None)  # process A
     contents = [body["markdown"]["content"] for body in chat.json_bodies()]
     assert contents.count(first_part["markdown"]["content"]) == 1
+
+
+def test_a_removed_channel_gets_nothing_more(runner, history, chat):
+    add_channel(runner, "--kind", "webhook", "--target", chat.url())
+    send(runner, "2026-11-26")
+    assert "removed" in runner.invoke(args=["channels", "remove", "1"]).output
+    send(runner)
+    assert len(chat.requests) == 1
+    assert runner.invoke(args=["channels", "list"]).output == ""
+    result = runner.invoke(args=["channels", "remove", "1"])
+    assert result.exit_code != 0 and "no channel 1" in result.output
