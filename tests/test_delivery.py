@@ -332,3 +332,47 @@ def test_a_removed_channel_gets_nothing_more(runner, history, chat):
     assert runner.invoke(args=["channels", "list"]).output == ""
     result = runner.invoke(args=["channels", "remove", "1"])
     assert result.exit_code != 0 and "no channel 1" in result.output
+
+
+def test_email_upgrades_to_starttls_before_it_logs_in(runner, history, app, tmp_path, monkeypatch):
+    """A server that requires STARTTLS and accepts AUTH only over TLS, with a certificate made
+    for this test and trusted through SSL_CERT_FILE."""
+    import ssl
+    import subprocess
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    received, logins = [], []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password, session.ssl is not None))
+        return AuthResult(success=auth_data.login == b"digest" and auth_data.password == b"pw")
+
+    port = free_port()
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port, tls_context=server_tls,
+                            require_starttls=True, authenticator=authenticate,
+                            auth_require_tls=True)
+    controller.start()
+    try:
+        app.config["SMTP"] = {"host": "127.0.0.1", "port": port, "user": "digest",
+                              "password": "pw", "from": "digest@rate.example.org"}
+        add_channel(runner, "--kind", "email", "--target", "manager@example.org")
+        result = send(runner)
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert logins == [(b"digest", b"pw", True)]  # the password only crossed over TLS
+    assert len(received) == 1
