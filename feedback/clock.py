@@ -85,11 +85,16 @@ def add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def now() -> datetime:
+def current():
     """The current app's clock: real in service, fixed in tests."""
     from flask import current_app
 
-    return current_app.extensions["feedback.clock"].now()
+    return current_app.extensions["feedback.clock"]
+
+
+def now() -> datetime:
+    """Now, by the current app's clock."""
+    return current().now()
 
 
 def today() -> date:

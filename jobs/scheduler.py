@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 
+from feedback import clock
 from feedback.clock import from_utc_text, local_day, to_utc_text
 from feedback.db import get_db, write
 from jobs import outbox, tasks
@@ -73,13 +74,13 @@ def due_digest_days(now: datetime, started: datetime, digest_at: tuple[int, int]
 
 def run_digests() -> list[str]:
     """Send every owed digest, oldest first, each day under its own lease."""
-    db, now = get_db(), tasks.clock().now()
+    db, now = get_db(), clock.now()
     config = current_app.config
     done = []
     for day in due_digest_days(now, first_started(db, now), config["DIGEST_AT"], config["TIMEZONE"]):
         if take_lease(db, "digest", day.isoformat(), now):
             outcomes = tasks.send_digest(day)
-            finish(db, "digest", day.isoformat(), tasks.clock().now())
+            finish(db, "digest", day.isoformat(), clock.now())
             failed = [o for o in outcomes if o.status == "failed"]
             log.info("digest %s: %d delivered, %d failed", day, len(outcomes) - len(failed), len(failed))
             done.append(day.isoformat())
@@ -88,12 +89,12 @@ def run_digests() -> list[str]:
 
 def run_scan() -> bool:
     """The nightly downgrade scan, once a day."""
-    db, now = get_db(), tasks.clock().now()
+    db, now = get_db(), clock.now()
     today = local_day(now, current_app.config["TIMEZONE"])
     if not take_lease(db, "downgrade", today.isoformat(), now):
         return False
     found, added = tasks.scan(today)
-    finish(db, "downgrade", today.isoformat(), tasks.clock().now())
+    finish(db, "downgrade", today.isoformat(), clock.now())
     log.info("downgrade scan %s: %d flagged, %d new", today, len(found), added)
     return True
 

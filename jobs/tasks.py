@@ -8,15 +8,12 @@ from datetime import date
 
 from flask import current_app
 
+from feedback import clock
 from feedback.clock import to_utc_text
 from feedback.db import get_db, write
 from jobs import digest as digests
 from jobs import downgrade, outbox
 from jobs.channels import SendContext
-
-
-def clock():
-    return current_app.extensions["feedback.clock"]
 
 
 def build_digest(day: date, district: str | None = None, codes: list[str] | None = None) -> dict:
@@ -29,13 +26,13 @@ def send_digest(day: date, sleep=time.sleep) -> list[outbox.Outcome]:
     """Deliver the digest of ``day`` to every channel that has not had it."""
     db = get_db()
     with write(db):
-        outbox.open_deliveries(db, day, clock().now())
+        outbox.open_deliveries(db, day, clock.now())
     return _deliver(outbox.deliveries(db, day=day), due_only=False, sleep=sleep)
 
 
 def retry_due(sleep=time.sleep) -> list[outbox.Outcome]:
     """Try again every pending delivery whose backoff has passed."""
-    return _deliver(outbox.deliveries(get_db(), due_by=clock().now()), due_only=True, sleep=sleep)
+    return _deliver(outbox.deliveries(get_db(), due_by=clock.now()), due_only=True, sleep=sleep)
 
 
 def _deliver(pairs, due_only: bool, sleep) -> list[outbox.Outcome]:
@@ -48,8 +45,8 @@ def _deliver(pairs, due_only: bool, sleep) -> list[outbox.Outcome]:
         return built[key]
 
     smtp = current_app.config["SMTP"]
-    pacer = outbox.Pacer(clock(), sleep)
-    return [outbox.deliver(get_db(), delivery, channel, digest_for, clock(),
+    pacer = outbox.Pacer(clock.current(), sleep)
+    return [outbox.deliver(get_db(), delivery, channel, digest_for, clock.current(),
                            lambda now: SendContext(now=now, smtp=smtp), pacer, due_only)
             for delivery, channel in pairs]
 
@@ -60,7 +57,7 @@ def scan(as_of: date) -> tuple[list[dict], int]:
     stations, monthly = downgrade.load(db, as_of, current_app.config["TIMEZONE"])
     found = downgrade.flags(stations, monthly, as_of)
     with write(db):
-        added = downgrade.record(db, found, as_of, clock().now())
+        added = downgrade.record(db, found, as_of, clock.now())
     return found, added
 
 
@@ -69,7 +66,7 @@ def add_channel(kind: str, target: str, district: str | None, secret: str | None
     with write(db):
         cursor = db.execute(
             "INSERT INTO channels (kind, target, district, secret, created_at) VALUES (?, ?, ?, ?, ?)",
-            [kind, target, district, secret, to_utc_text(clock().now())])
+            [kind, target, district, secret, to_utc_text(clock.now())])
     return cursor.lastrowid
 
 
