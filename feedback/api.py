@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from feedback import clock, stations
-from feedback.auth import can_see, current_user, staff_required, visible_stations_sql
+from feedback.auth import current_user, staff_required, visible_station, visible_stations_sql
 from feedback.clock import local_iso
 from feedback.db import get_db, write
 from feedback.openapi import document
@@ -19,14 +19,6 @@ MAX_RATINGS = 10_000
 
 def tz():
     return current_app.config["TIMEZONE"]
-
-
-def visible_station(code: str) -> dict:
-    """The station, if this staff member may see it; 404 either way otherwise."""
-    station = stations.get(get_db(), code)
-    if station is None or not can_see(current_user(), station):
-        abort(404, f"no station with code {code} that you may see")
-    return station
 
 
 def day_arg(name: str, default: date) -> date:
@@ -106,16 +98,13 @@ def decide(code: str):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400, 'send JSON: {"decision": "confirm" or "dismiss", "reason": "…"}')
-    decision, reason = body.get("decision"), body.get("reason")
-    if decision not in ("confirm", "dismiss"):
-        abort(400, 'decision must be "confirm" or "dismiss"')
-    if not isinstance(reason, str) or not reason.strip():
-        abort(400, "a reason is required")
     db = get_db()
     try:
         with write(db):
-            return downgrade.decide(db, code, decision, reason.strip()[:1000],
+            return downgrade.decide(db, code, body.get("decision"), body.get("reason"),
                                     current_user()["username"], clock.now())
+    except downgrade.BadDecision as error:
+        abort(400, str(error))
     except downgrade.NoOpenFlag:
         abort(404, f"station {code} has no open flag")
 

@@ -14,7 +14,7 @@ from flask import (Blueprint, abort, g, redirect, render_template, request, sess
                    url_for)
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from feedback import clock
+from feedback import clock, stations
 from feedback.clock import to_utc_text
 from feedback.db import get_db, write
 
@@ -22,7 +22,6 @@ bp = Blueprint("auth", __name__)
 
 ROLES = ("admin", "inspector", "district", "manager")
 SEES_EVERY_STATION = ("admin", "inspector")
-UNKNOWN_USER_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
 
 def create_user(db, username: str, password: str, role: str, district: str | None,
@@ -41,6 +40,11 @@ def create_token(db, user_id: int) -> str:
     db.execute("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)",
                [user_id, hash_token(token), to_utc_text(clock.now())])
     return token
+
+
+@functools.cache
+def unknown_user_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def hash_token(token: str) -> str:
@@ -74,6 +78,15 @@ def can_see(user: dict, station: dict) -> bool:
     if user["role"] == "district":
         return station["district"] == user["district"]
     return station["code"] == user["station_code"]
+
+
+def visible_station(code: str) -> dict:
+    """The station, if the signed-in staff member may see it; 404 whether it is missing or
+    someone else's, so codes cannot be probed."""
+    station = stations.get(get_db(), code)
+    if station is None or not can_see(current_user(), station):
+        abort(404, f"no station with code {code} that you may see")
+    return station
 
 
 def visible_stations_sql(user: dict) -> tuple[str, list]:
@@ -141,7 +154,9 @@ def login():
         user = user_by("username", request.form.get("username", "").strip())
         password = request.form.get("password", "")
         # hash even for an unknown name, so the answer's timing does not say which names exist
-        if check_password_hash(user["password_hash"] if user else UNKNOWN_USER_HASH, password) and user:
+        matches = check_password_hash(user["password_hash"] if user else unknown_user_hash(),
+                                      password)
+        if user and matches:
             session.clear()
             session["user_id"] = user["id"]
             return redirect(safe_next(request.args.get("next")), 303)

@@ -115,7 +115,7 @@ def import_ratings(file):
         # one pass and one transaction: rows are written as they are read, and rolled back if
         # any line was bad, so a province's history never has to sit in memory
         with write(db):
-            for line, row, reasons in imports.parse_ratings(imports.text_lines(file), station_ids,
+            for line, row, reasons in imports.parse_ratings(file, station_ids,
                                                             tz, clock.now()):
                 if reasons:
                     errors.extend(f"line {line}: {reason}" for reason in reasons)

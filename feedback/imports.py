@@ -42,7 +42,6 @@ def records(lines: Iterable[str], columns: tuple, required: tuple) -> Iterator[t
     """(line number, {column: value}, None) for each data row, or (line, None, error) for a line
     that cannot be read; a bad header is reported on line 1 and ends the file."""
     reader = csv.reader(lines)
-    line = 1
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
@@ -110,12 +109,12 @@ def parse_stations(binary) -> Parsed:
     return parsed
 
 
-def parse_ratings(lines: Iterable[str], station_ids: dict[str, int], tz,
+def parse_ratings(binary, station_ids: dict[str, int], tz,
                   now: datetime) -> Iterator[tuple[int, dict | None, list[str]]]:
-    """Validate a ratings file line by line, against the known station codes: yields
+    """Validate a ratings file as it is read, against the known station codes: yields
     (line, row, []) for a good row, carrying its once_key, or (line, None, reasons)."""
     seen = Counter()  # identical rows in one file are separate ratings; compact digests only
-    for line, record, problem in records(lines, RATING_COLUMNS, RATING_REQUIRED):
+    for line, record, problem in records(text_lines(binary), RATING_COLUMNS, RATING_REQUIRED):
         if problem:
             yield line, None, [problem]
             continue

@@ -80,15 +80,14 @@ def flags():
 @staff_required("inspector", "admin")
 def decide(code: str):
     decision = request.form.get("decision")
-    reason = request.form.get("reason", "").strip()
-    if decision not in ("confirm", "dismiss") or not reason:
-        flash(f"{code}: 请选择确认或驳回,并写明理由 / choose confirm or dismiss and give a reason")
-        return redirect(url_for(".flags"), 303)
     db = get_db()
     try:
         with write(db):
-            result = downgrade.decide(db, code, decision, reason[:1000], current_user()["username"],
-                                      clock.now())
+            result = downgrade.decide(db, code, decision, request.form.get("reason", ""),
+                                      current_user()["username"], clock.now())
+    except downgrade.BadDecision:
+        flash(f"{code}: 请选择确认或驳回,并写明理由 / choose confirm or dismiss and give a reason")
+        return redirect(url_for(".flags"), 303)
     except downgrade.NoOpenFlag:
         abort(404, f"station {code} has no open flag")
     flash(f"{code}: " + (f"已降为 {result['new_tier']} / now {result['new_tier']}"

@@ -89,6 +89,13 @@ class NoOpenFlag(LookupError):
     """The station has no open flag to decide on."""
 
 
+class BadDecision(ValueError):
+    """A decision that is neither confirm nor dismiss, or has no reason."""
+
+
+MAX_REASON = 1000
+
+
 def open_flags(db, tz, where: str = "1", params=()) -> list[dict]:
     """The open flags, shaped as `downgrade scan --json` with the station's name and district."""
     return [
@@ -109,7 +116,13 @@ def open_flags(db, tz, where: str = "1", params=()) -> list[dict]:
 def decide(db, code: str, decision: str, reason: str, by: str, now) -> dict:
     """An inspector's decision on a station's open flag: confirm steps the tier down (city steps
     down to delisted), dismiss changes nothing; both are kept in the station's history.
-    Call inside write(); raises NoOpenFlag."""
+    Call inside write(); raises BadDecision or NoOpenFlag."""
+    if decision not in ("confirm", "dismiss"):
+        raise BadDecision('decision must be "confirm" or "dismiss"')
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise BadDecision("a reason is required")
+    reason = reason[:MAX_REASON]
     row = db.execute(
         """SELECT flags.id, stations.id, stations.tier FROM flags
            JOIN stations ON stations.id = flags.station_id

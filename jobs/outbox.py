@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from feedback.clock import to_utc_text
 from feedback.db import write
 from jobs import channels as channel_kinds
-from jobs.channels import DeliveryError
+from jobs.channels import DeliveryError, SendContext
 
 CLAIM_FOR = timedelta(minutes=10)
 FIRST_RETRY = timedelta(minutes=5)
@@ -88,7 +88,7 @@ def claim(db, delivery_id: int, now: datetime, due_only: bool) -> dict | None:
                              [delivery_id]))
 
 
-def deliver(db, delivery: dict, channel: dict, digest_for, clock, context_for, pacer: Pacer,
+def deliver(db, delivery: dict, channel: dict, digest_for, clock, smtp: dict, pacer: Pacer,
             due_only: bool = False) -> Outcome:
     """Send one delivery's remaining parts; record what got through and why it stopped."""
     if delivery["status"] == "sent":
@@ -108,7 +108,7 @@ def deliver(db, delivery: dict, channel: dict, digest_for, clock, context_for, p
     try:
         for part in parts[sent:]:
             pacer.wait_turn(channel)
-            kind.send(part, channel, context_for(clock.now()))
+            kind.send(part, channel, SendContext(now=clock.now(), smtp=smtp))
             sent += 1
             with write(db):
                 db.execute("UPDATE deliveries SET parts_sent = ? WHERE id = ?", [sent, delivery["id"]])

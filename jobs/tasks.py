@@ -13,7 +13,6 @@ from feedback.clock import to_utc_text
 from feedback.db import get_db, write
 from jobs import digest as digests
 from jobs import downgrade, outbox
-from jobs.channels import SendContext
 
 
 def build_digest(day: date, district: str | None = None, codes: list[str] | None = None) -> dict:
@@ -44,10 +43,9 @@ def _deliver(pairs, due_only: bool, sleep) -> list[outbox.Outcome]:
             built[key] = build_digest(date.fromisoformat(day_text), district)
         return built[key]
 
-    smtp = current_app.config["SMTP"]
     pacer = outbox.Pacer(clock.current(), sleep)
     return [outbox.deliver(get_db(), delivery, channel, digest_for, clock.current(),
-                           lambda now: SendContext(now=now, smtp=smtp), pacer, due_only)
+                           current_app.config["SMTP"], pacer, due_only)
             for delivery, channel in pairs]
 
 

@@ -1,24 +1,15 @@
 """A station's QR code and poster for staff to download."""
 import io
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response
 
-from feedback import stations
-from feedback.auth import can_see, current_user, staff_required
-from feedback.db import get_db
+from feedback.auth import staff_required, visible_station
 from qr import codes, posters
 from qr.links import station_url
 
 bp = Blueprint("qr", __name__)
 
 MEDIA = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-
-
-def visible_station(code: str) -> dict:
-    station = stations.get(get_db(), code)
-    if station is None or not can_see(current_user(), station):
-        abort(404)  # the same answer whether it is missing or someone else's
-    return station
 
 
 def download(data: bytes | str, kind: str, filename: str) -> Response:
