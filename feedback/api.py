@@ -1,4 +1,5 @@
 """The JSON API under /api/v1, and the health check."""
+import re
 import sqlite3
 from datetime import date, timedelta
 
@@ -6,7 +7,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from feedback import clock, stations
 from feedback.auth import current_user, staff_required, visible_station, visible_stations_sql
-from feedback.clock import local_iso
+from feedback.clock import local_iso, parse_day
 from feedback.db import get_db, write
 from feedback.openapi import document
 from jobs import downgrade
@@ -15,6 +16,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health = Blueprint("health", __name__)
 
 MAX_RATINGS = 10_000
+MAX_OFFSET = 1_000_000_000
 
 
 def tz():
@@ -26,9 +28,19 @@ def day_arg(name: str, default: date) -> date:
     if not text:
         return default
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(400, f"{name}={text!r} is not a date like 2026-11-27")
+        return parse_day(text)
+    except ValueError as bad:
+        abort(400, f"{name}: {bad}")
+
+
+def whole_number(name: str, default: int, lowest: int, highest: int) -> int:
+    """A query parameter that must be a whole number within bounds; 400 saying so otherwise."""
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,10}", text) or not lowest <= int(text) <= highest:
+        abort(400, f"{name} must be a whole number from {lowest} to {highest}")
+    return int(text)
 
 
 @bp.get("/stations/<code>")
@@ -57,11 +69,8 @@ def ratings(code: str):
     first = day_arg("from", last - timedelta(days=29))
     if first > last:
         abort(400, "from must not be after to")
-    try:
-        limit = min(int(request.args.get("limit", 1000)), MAX_RATINGS)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        abort(400, "limit and offset are whole numbers")
+    limit = whole_number("limit", 1000, 1, MAX_RATINGS)
+    offset = whole_number("offset", 0, 0, MAX_OFFSET)
     db = get_db()
     where = "station_id = ? AND day BETWEEN ? AND ?"
     params = [station["id"], first.isoformat(), last.isoformat()]

@@ -129,6 +129,8 @@ def check_csrf():
     by a browser."""
     if request.method != "POST" or request.path.startswith("/s/"):
         return
+    if request.routing_exception is not None:
+        return  # no such route or method: let that 404 or 405 answer, not a CSRF complaint
     if request.headers.get("Authorization", "").startswith("Bearer "):
         return
     if request.path.startswith("/api/") and request.is_json and "user_id" not in session:

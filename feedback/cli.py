@@ -19,11 +19,11 @@ ratings_cli = AppGroup("ratings", help="Load historical ratings.")
 users_cli = AppGroup("users", help="Staff accounts.")
 
 
-def fail(errors: list[str], what: str) -> None:
-    """Report every error as `line N: reason` and stop with a non-zero exit."""
-    for error in errors:
-        click.echo(error, err=True)
-    click.echo(f"{len(errors)} error(s): no {what} were imported; the database is unchanged.",
+def fail(problems: imports.Problems, what: str) -> None:
+    """Report the bad lines as `line N: reason` and stop with a non-zero exit."""
+    for line in problems.report():
+        click.echo(line, err=True)
+    click.echo(f"{problems.total} error(s): no {what} were imported; the database is unchanged.",
                err=True)
     sys.exit(1)
 
@@ -56,7 +56,10 @@ def export_stations(file):
     writer = csv.DictWriter(file, fieldnames=stations.COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in stations.all_for_export(get_db()):
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        # numbers stay numbers; text that Excel or WPS would run as a formula is quoted
+        writer.writerow({key: "" if value is None else
+                         value if isinstance(value, float) else imports.neutralise_formula(value)
+                         for key, value in row.items()})
 
 
 @stations_cli.command("url")
@@ -110,16 +113,16 @@ def import_ratings(file):
     db = get_db()
     station_ids = {code: id_ for id_, code in db.execute("SELECT id, code FROM stations")}
     tz = current_app.config["TIMEZONE"]
-    errors, added, good = [], 0, 0
+    errors, added, good = imports.Problems(), 0, 0
     try:
         # one pass and one transaction: rows are written as they are read, and rolled back if
         # any line was bad, so a province's history never has to sit in memory
         with write(db):
             for line, row, reasons in imports.parse_ratings(file, station_ids,
                                                             tz, clock.now()):
-                if reasons:
-                    errors.extend(f"line {line}: {reason}" for reason in reasons)
-                elif not errors:
+                for reason in reasons:
+                    errors.add(line, reason)
+                if not reasons and not errors:
                     good += 1
                     added += record(db, source="import", tz=tz, **row)
             if errors:

@@ -3,10 +3,21 @@
 Instants are stored as UTC text (``2026-11-28T04:08:39Z``) so they sort and compare as
 strings; days and months are always computed in the configured zone.
 """
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+# Every day the service accepts from outside lies in these years: far enough from date.min and
+# date.max that a window or a time zone around it never overflows.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# ISO 8601 as people write it: no week dates, ordinal dates or digits of other scripts
+INSTANT_PATTERN = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?", re.ASCII | re.IGNORECASE)
 
 
 class SystemClock:
@@ -62,16 +73,39 @@ def parse_instant(text: str, tz: ZoneInfo) -> datetime:
     Raises ValueError with a reason a person can act on.
     """
     text = text.strip()
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"rated_at {text!r} is not an ISO 8601 date and time") from None
-    if len(text) <= 10:  # a bare date parses as midnight, which would invent a time
+    if DAY_PATTERN.fullmatch(text):  # a bare date parses as midnight, which would invent a time
         raise ValueError(f"rated_at {text!r} needs a time of day as well as a date")
+    try:
+        if not INSTANT_PATTERN.fullmatch(text):
+            raise ValueError
+        parsed = datetime.fromisoformat(text.replace(",", "."))
+    except ValueError:
+        raise ValueError(f"rated_at {text!r} is not an ISO 8601 date and time "
+                         "like 2026-11-27T09:30:00") from None
+    if not EARLIEST_DAY <= parsed.date() <= LATEST_DAY:
+        raise ValueError(f"rated_at {text!r} is not between {EARLIEST_DAY.year} and {LATEST_DAY.year}")
     if parsed.tzinfo is None:
         # fold=0 picks the earlier of an ambiguous wall time; China has no DST, other zones rarely matter here
         parsed = parsed.replace(tzinfo=tz)
     return parsed
+
+
+def parse_day(text: str) -> date:
+    """A day written YYYY-MM-DD, between 2000 and 2099; ValueError with a reason otherwise.
+
+    The one parser for days from outside (URLs, queries, options, CSV), so none of them can
+    take a week date like 2024-W01-1 or a year that overflows a window.
+    """
+    text = text.strip()
+    try:
+        if not DAY_PATTERN.fullmatch(text):
+            raise ValueError
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date like 2026-11-27") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"{text} is not between {EARLIEST_DAY.year} and {LATEST_DAY.year}")
+    return day
 
 
 def month_start(day: date) -> date:

@@ -1,57 +1,110 @@
-"""CSV files in, validated rows or ``line N: reason`` errors out. Nothing here writes."""
+"""CSV files in, validated rows or ``line N: reason`` errors out. Nothing here writes.
+
+Also the one rule for spreadsheet formula cells, which exports apply and imports undo."""
 import csv
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from feedback import stations
 from feedback.clock import parse_instant
-from feedback.ratings import MAX_IMPORTED_COMMENT, import_key, rating_identity
+from feedback.ratings import (MAX_IMPORTED_COMMENT, has_control_characters, import_key,
+                              normalise_newlines, rating_identity)
 
 RATING_COLUMNS = ("station_code", "rated_at", "score", "comment")
 RATING_REQUIRED = ("station_code", "rated_at", "score")
+MAX_LINE_BYTES = 64 * 1024  # a line longer than this is refused, never read whole
+NOT_UTF8 = "not UTF-8 text (save the file as CSV UTF-8)"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Problems:
+    """The bad lines of a file: the first ``SHOWN`` as ``line N: reason``, then only a count,
+    so a file of ten million bad lines does not fill memory or the terminal."""
+    SHOWN = 100
+
+    def __init__(self):
+        self.shown: list[str] = []
+        self.total = 0
+
+    def add(self, line: int, reason: str) -> None:
+        self.total += 1
+        if len(self.shown) < self.SHOWN:
+            self.shown.append(f"line {line}: {reason}")
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def report(self) -> list[str]:
+        """What to print: the lines shown, and how many more there were."""
+        more = self.total - len(self.shown)
+        return self.shown + ([f"... and {more} more bad line(s)"] if more else [])
 
 
 @dataclass
 class Parsed:
     rows: list[dict] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: Problems = field(default_factory=Problems)
 
 
-class NotUtf8(ValueError):
-    def __init__(self, line: int):
-        super().__init__(f"line {line} is not UTF-8")
-        self.line = line
+def neutralise_formula(cell: str) -> str:
+    """A cell that a spreadsheet would run as a formula, quoted the OWASP way (a leading ')."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
-def text_lines(binary) -> Iterator[str]:
-    """The lines of a binary file as text, decoded one by one so that a line that is not UTF-8
-    is named exactly; a byte-order mark is dropped."""
-    for number, raw in enumerate(binary, start=1):
-        try:
-            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise NotUtf8(number) from None
+def restore_formula(cell: str) -> str:
+    """The cell as it was before neutralise_formula, so our own export imports unchanged."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_START) else cell
 
 
-NOT_UTF8 = "not UTF-8 text (save the file as CSV UTF-8)"
+class Lines:
+    """The lines of a binary file as text, read one at a time. A line that is not UTF-8 or is
+    longer than MAX_LINE_BYTES is replaced by an empty one and kept in ``problems`` by its
+    number, so reading goes on and every later bad line is reported too."""
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.problems: dict[int, str] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        number = 0
+        while raw := self.binary.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest without keeping it
+                    raw = self.binary.readline(MAX_LINE_BYTES)
+                self.problems[number] = f"the line is longer than {MAX_LINE_BYTES // 1024} KB"
+                yield "\n"
+                continue
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                self.problems[number] = NOT_UTF8
+                yield "\n"
+
+    def take_problems(self, first: int, last: int) -> list[tuple[int, str]]:
+        """The problems of lines first to last, forgotten once taken."""
+        return [(n, self.problems.pop(n)) for n in range(first, last + 1) if n in self.problems]
 
 
-def records(lines: Iterable[str], columns: tuple, required: tuple) -> Iterator[tuple[int, dict | None, str | None]]:
-    """(line number, {column: value}, None) for each data row, or (line, None, error) for a line
-    that cannot be read; a bad header is reported on line 1 and ends the file."""
+def records(binary, columns: tuple, required: tuple) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, {column: value}, None) for each data row, or (line, None, error) for each
+    line that cannot be read; a bad header is reported on line 1 and ends the file."""
+    lines = Lines(binary)
     reader = csv.reader(lines)
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
         yield 1, None, "the file is empty; the first line must be the header"
         return
-    except NotUtf8 as error:
-        yield error.line, None, NOT_UTF8
-        return
     except csv.Error as error:
         yield 1, None, str(error)
+        return
+    header_problems = lines.take_problems(1, reader.line_num)
+    if header_problems:
+        for line, problem in header_problems:
+            yield line, None, problem
         return
     problems = []
     unknown = [name for name in header if name not in columns]
@@ -75,17 +128,20 @@ def records(lines: Iterable[str], columns: tuple, required: tuple) -> Iterator[t
             values = next(reader)
         except StopIteration:
             return
-        except NotUtf8 as error:
-            yield error.line, None, NOT_UTF8
-            return
-        except csv.Error as error:
+        except csv.Error as error:  # the reader goes on with the next line
             yield line, None, str(error)
-            return
-        if any(value.strip() for value in values):
+            line = reader.line_num + 1
+            continue
+        unreadable = lines.take_problems(line, reader.line_num)
+        if unreadable:
+            for number, problem in unreadable:
+                yield number, None, problem
+        elif any(value.strip() for value in values):
             if len(values) != len(header):
                 yield line, None, f"{len(values)} fields, but the header has {len(header)}"
             else:
-                yield line, dict(zip(header, values)), None
+                yield line, {name: restore_formula(value.strip())
+                             for name, value in zip(header, values)}, None
         line = reader.line_num + 1
 
 
@@ -93,10 +149,9 @@ def parse_stations(binary) -> Parsed:
     """Validate a stations file: every bad row is reported, duplicates by code included."""
     parsed = Parsed()
     first_line_of = {}
-    for line, record, problem in records(text_lines(binary), stations.COLUMNS,
-                                         stations.REQUIRED_COLUMNS):
+    for line, record, problem in records(binary, stations.COLUMNS, stations.REQUIRED_COLUMNS):
         if problem:
-            parsed.errors.append(f"line {line}: {problem}")
+            parsed.errors.add(line, problem)
             continue
         row, reasons = stations.validate(record)
         code = row["code"]
@@ -104,7 +159,8 @@ def parse_stations(binary) -> Parsed:
             reasons.append(f"code {code} is already on line {first_line_of[code]}")
         else:
             first_line_of[code] = line
-        parsed.errors.extend(f"line {line}: {reason}" for reason in reasons)
+        for reason in reasons:
+            parsed.errors.add(line, reason)
         parsed.rows.append(row)
     return parsed
 
@@ -114,7 +170,7 @@ def parse_ratings(binary, station_ids: dict[str, int], tz,
     """Validate a ratings file as it is read, against the known station codes: yields
     (line, row, []) for a good row, carrying its once_key, or (line, None, reasons)."""
     seen = Counter()  # identical rows in one file are separate ratings; compact digests only
-    for line, record, problem in records(text_lines(binary), RATING_COLUMNS, RATING_REQUIRED):
+    for line, record, problem in records(binary, RATING_COLUMNS, RATING_REQUIRED):
         if problem:
             yield line, None, [problem]
             continue
@@ -132,9 +188,11 @@ def parse_ratings(binary, station_ids: dict[str, int], tz,
         score_text = record["score"].strip()
         if score_text not in {"1", "2", "3", "4", "5"}:
             reasons.append(f"score {score_text!r} must be a whole number from 1 to 5")
-        comment = (record.get("comment") or "").strip()
+        comment = normalise_newlines(record.get("comment") or "").strip()
         if len(comment) > MAX_IMPORTED_COMMENT:
             reasons.append(f"comment is longer than {MAX_IMPORTED_COMMENT} characters")
+        if has_control_characters(comment):
+            reasons.append("comment holds a control character (only line breaks and tabs may)")
         if reasons:
             yield line, None, reasons
             continue

@@ -1,5 +1,6 @@
-"""Recording ratings, each exactly once."""
+"""Recording ratings, each exactly once, and what a worker's text may hold."""
 import hashlib
+import unicodedata
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -11,6 +12,16 @@ MAX_IMPORTED_COMMENT = 2000  # an earlier system may have kept longer ones; refu
 
 # One-tap reasons offered after a low score, in the order the form shows them.
 REASONS = ("water", "charging", "toilet", "temperature", "microwave", "closed", "staff")
+
+
+def normalise_newlines(text: str) -> str:
+    """Browsers send a textarea's line breaks as CRLF; keep them as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def has_control_characters(text: str) -> bool:
+    """True if ``text`` holds NUL or another control character besides newline and tab."""
+    return any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in text)
 
 
 def record(db: Database, *, station_id: int, rated_at: datetime, score: int, comment: str = "",

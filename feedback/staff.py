@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from markupsafe import Markup
 
 from feedback import clock
+from feedback.clock import parse_day
 from feedback.auth import current_user, staff_required, visible_stations_sql
 from feedback.db import get_db, write
 from feedback.stations import summaries
@@ -54,7 +55,7 @@ def digest_for(user: dict, day: date) -> dict:
 @staff_required()
 def digest_page(day_text: str):
     try:
-        day = date.fromisoformat(day_text)
+        day = parse_day(day_text)
     except ValueError:
         abort(404)
     today = clock.today()

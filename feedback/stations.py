@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlite_utils import Database
 
 from feedback import scale
-from feedback.clock import local_iso, to_utc_text
+from feedback.clock import local_iso, parse_day, to_utc_text
 
 TIERS = ("city", "provincial", "national")
 KINDS = ("fixed", "mobile", "partner")
@@ -59,11 +59,9 @@ def validate(record: dict[str, str]) -> tuple[dict, list[str]]:
     opened_on = None
     if value["opened_on"]:
         try:
-            opened_on = date.fromisoformat(value["opened_on"])
-            if len(value["opened_on"]) != 10:
-                raise ValueError
-        except ValueError:
-            errors.append(f"opened_on {value['opened_on']!r} is not a date like 2024-03-01")
+            opened_on = parse_day(value["opened_on"])
+        except ValueError as bad:
+            errors.append(f"opened_on {bad}")
 
     amenities = [item.strip() for item in value["amenities"].split(";") if item.strip()]
     row = {

@@ -9,11 +9,22 @@ from werkzeug.exceptions import HTTPException
 
 from feedback import clock, i18n, scale, stations
 from feedback.db import get_db, write
-from feedback.ratings import MAX_COMMENT, REASONS, record
+from feedback.ratings import (MAX_COMMENT, REASONS, has_control_characters,
+                              normalise_newlines, record)
 from feedback.scale import LABELS, SCORES, is_bad
 from qr import links
 
 bp = Blueprint("feedback", __name__)
+
+# A rating form is a score, up to 7 reasons and 500 characters: 16 KB is generous, and a
+# bigger body is refused before it is read.
+WORKER_FORM_LIMIT = 16 * 1024
+
+
+@bp.before_app_request
+def limit_worker_forms():
+    if request.path.startswith("/s/"):
+        request.max_content_length = WORKER_FORM_LIMIT
 
 ONCE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -60,8 +71,9 @@ def rate(code: str, token: str):
 
     form = request.form
     score_text = form.get("score", "")
-    comment = form.get("comment", "").strip()
-    reasons = tuple(form.getlist("reason"))
+    comment = normalise_newlines(form.get("comment", "")).strip()
+    chosen = set(form.getlist("reason"))
+    reasons = tuple(reason for reason in REASONS if reason in chosen)  # repeats collapse
     key = form.get("key", "")
     error = None
     if not ONCE_KEY.fullmatch(key):
@@ -71,7 +83,10 @@ def rate(code: str, token: str):
         error = "pick_score"
     elif len(comment) > MAX_COMMENT:
         error = "comment_too_long"
-    elif not set(reasons) <= set(REASONS):
+    elif has_control_characters(comment):
+        error = "bad_text"
+        comment = ""
+    elif not chosen <= set(REASONS):
         error = "bad_reason"
     if error:
         return render_form(station, key=key, error=error, status=400,
@@ -120,13 +135,20 @@ def worker_error(error: WorkerError):
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
+    # keep what the error says about itself, such as Allow on a 405
+    headers = [(name, value) for name, value in error.get_headers()
+               if name.lower() != "content-type"]
     if request.path.startswith("/api/"):
-        return {"error": error.name, "message": error.description}, error.code
+        return {"error": error.name, "message": error.description}, error.code, headers
     if error.code in (404, 405):
         message = i18n.translate(i18n.choose(), "page_not_found")
+    elif error.code == 413:
+        message = i18n.translate(i18n.choose(), "too_large")
     else:
         message = error.description  # staff-facing: what to do about it
-    return render_page("error.html", error.code, message=message)
+    response = render_page("error.html", error.code, message=message)
+    response.headers.extend(headers)
+    return response
 
 
 @bp.app_errorhandler(500)

@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from feedback import clock
+from feedback.clock import parse_day
 from feedback.db import get_db
 from jobs import tasks
 from jobs.channels import KINDS, describe, text
@@ -29,9 +30,9 @@ class Day(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a date like 2026-11-27", param, ctx)
+            return parse_day(value)
+        except ValueError as bad:
+            self.fail(str(bad), param, ctx)
 
 
 def yesterday() -> date:

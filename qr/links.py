@@ -7,8 +7,11 @@ station's version retires every poster printed before.
 import base64
 import hashlib
 import hmac
+import re
 
 SIGNATURE_CHARS = 12  # 72 bits: far beyond guessing online, short enough for a small QR
+
+VERSION = re.compile(r"[1-9][0-9]{0,5}")
 
 VALID, REPLACED, INVALID = "valid", "replaced", "invalid"
 
@@ -37,7 +40,7 @@ def url(base_url: str, secret: str, code: str, version: int) -> str:
 def check(secret: str, code: str, link_token: str, current_version: int) -> str:
     """VALID for the station's current link, REPLACED for a genuine older one, else INVALID."""
     version_text, _, given = link_token.partition("-")
-    if not version_text.isdigit() or len(version_text) > 6:
+    if not VERSION.fullmatch(version_text):  # str.isdigit() would take "١" or "²"
         return INVALID
     version = int(version_text)
     if not hmac.compare_digest(given.encode(), signature(secret, code, version).encode()):

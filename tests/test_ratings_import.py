@@ -82,7 +82,7 @@ def test_bad_ratings_file_reports_each_line_and_imports_nothing(runner, write_fi
     lines = result.output.splitlines()
     assert "line 3: unknown station_code 'NOPE'" in lines
     assert "line 4: rated_at '2026-11-01' needs a time of day as well as a date" in lines
-    assert "line 5: rated_at 'yesterday' is not an ISO 8601 date and time" in lines
+    assert "line 5: rated_at 'yesterday' is not an ISO 8601 date and time like 2026-11-27T09:30:00" in lines
     assert "line 6: score '6' must be a whole number from 1 to 5" in lines
     assert "line 7: score '4.5' must be a whole number from 1 to 5" in lines
     assert "line 8: rated_at 2026-12-01T10:00:00 is in the future" in lines

@@ -67,7 +67,7 @@ def test_bad_file_reports_every_bad_row_and_changes_nothing(runner, write_file, 
     assert "line 3: tier 'county' must be one of city, provincial, national" in lines
     assert "line 4: code 'ST 10' must be 1 to 32 of A-Z a-z 0-9 -" in lines
     assert "line 4: kind 'boat' must be one of fixed, mobile, partner" in lines
-    assert "line 4: opened_on '2024-02-30' is not a date like 2024-03-01" in lines
+    assert "line 4: opened_on '2024-02-30' is not a date like 2026-11-27" in lines
     assert "line 5: latitude 95 is outside -90 to 90" in lines
     assert "line 6: latitude and longitude go together: give both or neither" in lines
     assert "line 7: code ST-001 is already on line 2" in lines
