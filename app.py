@@ -1,13 +1,13 @@
 """The station feedback service: ``flask --app app run`` serves it, ``flask --app app --help`` lists its commands."""
 from flask import Flask
 
-from feedback import api, auth, cli, config, schema, staff, views
+from feedback import api, auth, cli, config, edge, schema, staff, views
 from feedback.clock import SystemClock
 from feedback.db import Connections, get_db
 from feedback.scale import LABELS
 from jobs import cli as jobs_cli
 from jobs import scheduler
-from jobs.channels.text import reason_label
+from jobs.channels.text import inert, reason_label
 from qr import views as qr_views
 
 
@@ -28,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         schema.migrate(get_db())
 
+    edge.configure(app)
     auth.configure(app)
     for blueprint in (views.bp, api.bp, api.health, auth.bp, staff.bp, qr_views.bp):
         app.register_blueprint(blueprint)
@@ -35,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     jobs_cli.register(app)
     app.jinja_env.globals["labels"] = LABELS["zh"]
     app.jinja_env.filters["reason_label"] = reason_label
+    app.jinja_env.filters["inert"] = inert
     if app.config["SCHEDULER"] and not app.testing:
         scheduler.start_with_web(app)
     return app

@@ -68,7 +68,13 @@ def from_environment(environ=os.environ) -> dict:
     if not smtp_port.isdigit():
         raise ConfigError(f"FEEDBACK_SMTP_PORT {smtp_port!r} must be a port number")
 
+    proxies = environ.get("FEEDBACK_PROXIES", "0")
+    if proxies not in ("0", "1", "2", "3"):
+        raise ConfigError(f"FEEDBACK_PROXIES {proxies!r} must be how many proxies stand in front "
+                          "(0 to 3), such as 1 behind nginx")
+
     return {
+        "PROXIES": int(proxies),
         "DIGEST_AT": (hour, minute),
         "SMTP": {
             "host": environ.get("FEEDBACK_SMTP_HOST", ""),

@@ -13,6 +13,7 @@ import pytest
 from conftest import ChatServer
 from feedback.db import get_db, write
 from jobs import outbox, tasks
+from jobs.channels import text
 
 DAY = "2026-11-27"
 HOSTILE = "水没了 [点我](http://evil.example/x) <@all> <!channel> **粗** @所有人 打13800138000"
@@ -76,20 +77,24 @@ def test_output_of_send_never_shows_the_robot_key(runner, history, chat):
     assert "SECRET-KEY" not in result.output and "SECRET-KEY" not in listing
 
 
-def test_a_long_digest_is_split_under_4096_bytes_and_nothing_repeats(runner, write_file, db,
-                                                                     stations_loaded, chat):
+def test_a_long_digest_is_split_numbered_and_bounded_and_ends_with_its_link(
+        runner, write_file, db, stations_loaded, chat):
     rows = ["station_code,rated_at,score,comment"]
-    rows += [f"ST-00{1 + i % 3},2026-11-27T{8 + i // 60:02d}:{i % 60:02d}:00,1,第{i}条:" + "坏" * 60
+    rows += [f"ST-00{1 + i % 3},2026-11-27T{8 + i // 60:02d}:{i % 60:02d}:00,1,第{i}条:" + "坏" * 200
              for i in range(150)]
     runner.invoke(args=["ratings", "import", write_file("many.csv", "\n".join(rows) + "\n")])
     add_channel(runner, "--kind", "wecom", "--target", chat.url())
     assert send(runner).exit_code == 0
     contents = [body["markdown"]["content"] for body in chat.json_bodies()]
-    assert len(contents) > 3
+    assert 2 < len(contents) <= text.MAX_PARTS
     assert all(len(c.encode()) <= 4096 for c in contents)
+    assert [c.split("\n", 1)[0] for c in contents] == [
+        f"({n}/{len(contents)})" for n in range(1, len(contents) + 1)]
     joined = "\n".join(contents)
-    for i in range(150):
+    for i in range(text.BAD_RATINGS_SHOWN):  # the first ones, each once, cut short
         assert joined.count(f"第{i}条:") == 1
+    assert "第20条" not in joined and "另有 130 条差评" in joined
+    assert contents[-1].endswith("(http://127.0.0.1:5000/digests/2026-11-27)")
 
 
 def test_channel_down_then_up_gets_the_digest_once(runner, history, chat):
@@ -117,7 +122,7 @@ def test_platform_refusal_is_a_failure_with_its_reason(runner, history, chat):
 def test_a_split_digest_resumes_after_the_last_part_that_got_through(runner, write_file,
                                                                      stations_loaded, chat):
     rows = ["station_code,rated_at,score,comment"]
-    rows += [f"ST-001,2026-11-27T09:{i:02d}:00,2,第{i}条" + "差" * 80 for i in range(60)]
+    rows += [f"ST-001,2026-11-27T09:{i:02d}:00,2,第{i}条" + "差" * 130 for i in range(60)]
     runner.invoke(args=["ratings", "import", write_file("many.csv", "\n".join(rows) + "\n")])
     add_channel(runner, "--kind", "wecom", "--target", chat.url())
     chat.replies.extend([(200, chat.ok_body), (502, b"bad gateway")])
@@ -127,7 +132,7 @@ def test_a_split_digest_resumes_after_the_last_part_that_got_through(runner, wri
     contents = [body["markdown"]["content"] for body in chat.json_bodies()]
     assert contents.count(sent_first) == 1  # part one was not sent again
     joined = "\n".join(contents[:1] + contents[2:])  # drop the refused attempt
-    assert all(joined.count(f"第{i}条") == 1 for i in range(60))
+    assert all(joined.count(f"第{i}条") == 1 for i in range(text.BAD_RATINGS_SHOWN))
 
 
 def test_dingtalk_posts_markdown_signed_with_its_secret(runner, history, chat, clock):
@@ -307,7 +312,7 @@ def test_a_process_that_listed_a_delivery_early_resumes_from_the_parts_sent_sinc
     """Process A lists the pending delivery; meanwhile B sends part one and fails on part two.
     When A then claims the row it must resume at part two, not send part one again."""
     rows = ["station_code,rated_at,score,comment"]
-    rows += [f"ST-001,2026-11-27T09:{i:02d}:00,2,第{i}条" + "差" * 80 for i in range(60)]
+    rows += [f"ST-001,2026-11-27T09:{i:02d}:00,2,第{i}条" + "差" * 130 for i in range(60)]
     runner.invoke(args=["ratings", "import", write_file("many.csv", "\n".join(rows) + "\n")])
     add_channel(runner, "--kind", "wecom", "--target", chat.url())
     with app.app_context():

@@ -13,7 +13,7 @@ LIMIT_BYTES = 4096
 def render(digest: dict, channel: dict) -> list[dict]:
     title = f"驿站服务日报 {digest['date']}"
     return [{"msgtype": "markdown", "markdown": {"title": title, "text": part}}
-            for part in text.split(text.lines(digest), LIMIT_BYTES)]
+            for part in text.messages(digest, LIMIT_BYTES)]
 
 
 def signature(secret: str, timestamp_ms: int) -> str:

@@ -10,13 +10,15 @@ from flask import render_template
 from feedback.config import is_loopback_host
 from jobs.channels import DeliveryError, text
 
+HTML_LIST_LIMIT = 100  # rows of each list in the mail; the web page has them all
+
 
 def render(digest: dict, channel: dict) -> list[dict]:
     subject = f"驿站服务日报 {digest['date']}" + (f"({digest['scope']})" if digest["scope"] else "")
     body = "\n".join(text.lines(digest, heading="", bullet="- ", bold=lambda s: s,
                                 link=lambda label, url: f"{label}: {url}"))
     return [{"subject": subject, "text": body,
-             "html": render_template("digest_email.html", digest=digest)}]
+             "html": render_template("digest_email.html", digest=digest, limit=HTML_LIST_LIMIT)}]
 
 
 def send(part: dict, channel: dict, context) -> None:

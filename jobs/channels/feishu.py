@@ -10,13 +10,13 @@ LIMIT_BYTES = 4000
 
 
 def render(digest: dict, channel: dict) -> list[dict]:
-    lines = text.lines(digest, heading="", bullet="· ", bold=lambda s: s,
-                       link=lambda label, url: f"{label}:{url}")
+    parts = text.messages(digest, LIMIT_BYTES, heading="", bullet="· ", bold=lambda s: s,
+                          link=lambda label, url: f"{label}:{url}")
     title = f"驿站服务日报 {digest['date']}"
     return [{"msg_type": "post", "content": {"post": {"zh_cn": {
         "title": title,
         "content": [[{"tag": "text", "text": line}] for line in part.split("\n")],
-    }}}} for part in text.split(lines, LIMIT_BYTES)]
+    }}}} for part in parts]
 
 
 def signature(secret: str, timestamp: int) -> str:

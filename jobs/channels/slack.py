@@ -7,12 +7,12 @@ LIMIT_BYTES = 2900  # a section's text holds 3000 characters; bytes are the safe
 
 
 def render(digest: dict, channel: dict) -> list[dict]:
-    lines = text.lines(digest, heading="", bullet="• ", bold=lambda s: f"*{s}*",
-                       link=lambda label, url: f"<{url}|{label}>")
+    parts = text.messages(digest, LIMIT_BYTES, heading="", bullet="• ", bold=lambda s: f"*{s}*",
+                          link=lambda label, url: f"<{url}|{label}>")
     return [{"text": f"驿站服务日报 {digest['date']}",
              "blocks": [{"type": "section",
                          "text": {"type": "mrkdwn", "text": part, "verbatim": True}}]}
-            for part in text.split(lines, LIMIT_BYTES)]
+            for part in parts]
 
 
 def send(part: dict, channel: dict, context) -> None:

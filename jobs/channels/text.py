@@ -1,10 +1,15 @@
 """The digest as lines of chat text, and the escaping that keeps workers' words plain text.
 
 A comment or a station name is never trusted: it must not become a link, a mention or
-formatting in any chat. Markup characters are swapped for their full-width look-alikes (chat
-markdown has no reliable backslash escape), and anything that could be auto-linked is broken.
+formatting in any chat, nor hide or reorder text. Invisible, direction-changing and control
+characters are removed; markup characters are swapped for their full-width look-alikes (chat
+markdown has no reliable backslash escape); anything that could be auto-linked is broken.
+
+A digest is also bounded: long lists are cut with a count, and a channel gets at most
+MAX_PARTS messages a day, the last ending with the link to the web page.
 """
 import re
+import unicodedata
 
 from feedback.i18n import TEXT
 from feedback.scale import LABELS
@@ -14,8 +19,23 @@ FULL_WIDTH = str.maketrans({
     "[": "［", "]": "］", "(": "（", ")": "）", "<": "＜", ">": "＞", "*": "＊", "_": "＿",
     "`": "｀", "#": "＃", "@": "＠", "~": "～", "|": "｜", "!": "！", "&": "＆", "\\": "＼",
 })
-SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):/+")
-DOMAIN_DOT = re.compile(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z0-9])")
+# Control, format (zero-width, bidi overrides), private-use, unassigned and separator characters
+HIDDEN_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
+BLANK_LETTERS = set("\u115f\u1160\u17b4\u17b5\u180e\u2800\u3164\uffa0")  # letters drawn as nothing
+# A scheme, with any colon that a browser reads as one
+SCHEME = re.compile(r"(?i)(?<![a-z0-9])([a-z][a-z0-9+.-]*)[:：︓﹕]")
+# A dot, or anything a browser or chat reads as one, between letters or digits of any script
+DOT_LIKE = ".\u3002\uff0e\uff61\u2024\ufe52\u2e3c\u0701\u0702\u06d4\u00b7\u0387\u2027\u30fb\uff65"
+DOMAIN_DOT = re.compile(rf"(?<=[^\W_])([{re.escape(DOT_LIKE)}])(?=[^\W_])")
+
+MAX_PARTS = 5            # messages per channel and day, whatever the day held
+BAD_RATINGS_SHOWN = 20   # in a chat; the web page has them all
+QUIET_SHOWN = 20
+COMMENT_SHOWN = 140      # characters of a comment in a chat
+
+
+def markdown_link(text: str, url: str) -> str:
+    return f"[{text}]({url})"
 
 
 def reason_label(key: str) -> str:
@@ -23,12 +43,27 @@ def reason_label(key: str) -> str:
     return TEXT["zh"].get(f"reason.{key}", key)
 
 
+def visible(text: str) -> str:
+    """``text`` without the characters that hide or reorder what a reader sees."""
+    return "".join(char for char in text if unicodedata.category(char) not in HIDDEN_CATEGORIES
+                   and char not in BLANK_LETTERS)
+
+
+def inert(text: str) -> str:
+    """Untrusted text that no mail or chat client turns into a link: one visible line, every
+    scheme and every domain-like dot broken by a space."""
+    text = " ".join(visible(text.replace("\n", " ")).split())
+    text = SCHEME.sub(lambda m: m.group(1) + "： ", text)
+    return DOMAIN_DOT.sub(lambda m: m.group(1) + " ", text)
+
+
 def plain(text: str) -> str:
-    """Untrusted text made inert for chat markup: one line, no markup, no auto-links."""
-    text = " ".join(text.split())
-    text = text.translate(FULL_WIDTH)
-    text = SCHEME.sub(lambda m: m.group(1) + "：//", text)
-    return DOMAIN_DOT.sub("․", text)  # one-dot leader: looks like a dot, links to nothing
+    """Untrusted text made inert for chat markup: no markup, no links, nothing hidden."""
+    return inert(text.translate(FULL_WIDTH))
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def percent(rate) -> str:
@@ -40,7 +75,7 @@ def mean(value) -> str:
 
 
 def lines(digest: dict, heading: str = "### ", bullet: str = "- ", bold=lambda s: f"**{s}**",
-          link=lambda text, url: f"[{text}]({url})") -> list[str]:
+          link=markdown_link) -> list[str]:
     """The digest in Chinese, a line at a time; the markup is the caller's (markdown by default)."""
     scope = f"({plain(digest['scope'])})" if digest["scope"] else ""
     out = [bold(f"驿站服务日报 {digest['date']}{scope}"),
@@ -49,15 +84,17 @@ def lines(digest: dict, heading: str = "### ", bullet: str = "- ", bold=lambda s
            "分布:" + " · ".join(f"{LABELS['zh'][int(s)]} {n}"
                               for s, n in digest["distribution"].items())]
     out.append(heading + f"差评 {digest['bad_ratings_total']} 条")
-    for bad in digest["bad_ratings"]:
+    for bad in digest["bad_ratings"][:BAD_RATINGS_SHOWN]:
         reasons = "、".join(plain(reason_label(r)) for r in bad["reasons"])
         text = f"{plain(bad['station_name'])}({plain(bad['station_code'])})" \
                f"{bad['rated_at'][11:16]} {bad['label']}"
         if reasons:
             text += f" · {reasons}"
         if bad["comment"]:
-            text += f" · 「{plain(bad['comment'])}」"
+            text += f" · 「{shorten(plain(bad['comment']), COMMENT_SHOWN)}」"
         out.append(bullet + text)
+    if len(digest["bad_ratings"]) > BAD_RATINGS_SHOWN:
+        out.append(bullet + f"另有 {len(digest['bad_ratings']) - BAD_RATINGS_SHOWN} 条差评,见网页版")
     if len(digest["districts"]) > 1:
         out.append(heading + "各区")
         out += [bullet + f"{plain(d['district'])}:{d['ratings_total']} 条 · 满意率 "
@@ -71,16 +108,30 @@ def lines(digest: dict, heading: str = "### ", bullet: str = "- ", bold=lambda s
     for title, entries in (("30天无评价", digest["quiet_30"]), ("60天以上无评价", digest["quiet_60"])):
         if entries:
             out.append(heading + f"{title} {len(entries)} 个")
-            out += [bullet + f"{plain(s['name'])}({plain(s['code'])})· {s['days']} 天" for s in entries]
+            out += [bullet + f"{plain(s['name'])}({plain(s['code'])})· {s['days']} 天"
+                    for s in entries[:QUIET_SHOWN]]
+            if len(entries) > QUIET_SHOWN:
+                out.append(bullet + f"另有 {len(entries) - QUIET_SHOWN} 个,见网页版")
     out.append(f"待复核降级驿站:{digest['flagged_total']} 个")
     out.append(link("查看网页版", digest["url"]))
     return out
 
 
-def split(all_lines: list[str], limit_bytes: int, continued: str = "(续)") -> list[str]:
-    """Join lines into messages of at most ``limit_bytes`` of UTF-8, breaking between lines;
-    every message after the first starts with ``continued``."""
-    room = limit_bytes - len(continued.encode()) - 1
+def messages(digest: dict, limit_bytes: int, **markup) -> list[str]:
+    """The digest as chat messages of at most ``limit_bytes`` each and at most MAX_PARTS;
+    ``markup`` as for lines()."""
+    link = markup.get("link", markdown_link)
+    return split(lines(digest, **markup), limit_bytes,
+                 tail="内容较多,完整日报请" + link("查看网页版", digest["url"]))
+
+
+def split(all_lines: list[str], limit_bytes: int, tail: str) -> list[str]:
+    """Join lines into at most MAX_PARTS messages of at most ``limit_bytes`` of UTF-8, breaking
+    between lines. With more than one, each starts with its number, "(2/3)", so a message
+    sent twice (its answer lost) shows as a repeat. A digest that would need more ends with
+    ``tail`` (the link to the web page) instead of going on."""
+    marker_room = len("(5/5)\n".encode())
+    room = limit_bytes - marker_room
     pieces = []
     for line in all_lines:
         while len(line.encode()) > room:  # a line longer than a message: cut between characters
@@ -91,9 +142,17 @@ def split(all_lines: list[str], limit_bytes: int, continued: str = "(续)") -> l
     parts, current = [], ""
     for piece in pieces:
         candidate = f"{current}\n{piece}" if current else piece
-        if len(candidate.encode()) > limit_bytes:
+        if len(candidate.encode()) > room:
             parts.append(current)
-            candidate = f"{continued}\n{piece}"
+            candidate = piece
         current = candidate
     parts.append(current)
-    return parts
+    if len(parts) > MAX_PARTS:
+        parts = parts[:MAX_PARTS]
+        last = parts[-1]
+        while len(f"{last}\n{tail}".encode()) > room:
+            last = last.rsplit("\n", 1)[0] if "\n" in last else ""
+        parts[-1] = f"{last}\n{tail}" if last else tail
+    if len(parts) == 1:
+        return parts
+    return [f"({number}/{len(parts)})\n{part}" for number, part in enumerate(parts, start=1)]

@@ -6,7 +6,7 @@ LIMIT_BYTES = 4096
 
 def render(digest: dict, channel: dict) -> list[dict]:
     return [{"msgtype": "markdown", "markdown": {"content": part}}
-            for part in text.split(text.lines(digest), LIMIT_BYTES)]
+            for part in text.messages(digest, LIMIT_BYTES)]
 
 
 def send(part: dict, channel: dict, context) -> None:

@@ -1,0 +1,60 @@
+"""What every request and response goes through: size and time limits, and security headers."""
+import socket
+
+from flask import Flask, current_app
+from werkzeug.exceptions import RequestTimeout
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# Staff JSON and forms are small; the rating form has its own, smaller limit (feedback.views).
+MAX_REQUEST_BYTES = 1024 * 1024
+# A client that stops sending its body for this long is dropped, so slow clients cannot hold
+# the server's threads (gunicorn's own timeouts cover only the headers).
+BODY_READ_TIMEOUT = 10
+
+# Scripts only from this site; inline <style> is how every page ships its CSS in one request.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+                           "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'none'")
+
+
+class BodyReadTimeout:
+    """WSGI middleware: under gunicorn, reading the request body times out after ``seconds``."""
+
+    def __init__(self, app, seconds: float):
+        self.app, self.seconds = app, seconds
+
+    def __call__(self, environ, start_response):
+        sock = environ.get("gunicorn.socket")
+        if isinstance(sock, socket.socket):
+            sock.settimeout(self.seconds)
+        return self.app(environ, start_response)
+
+
+def security_headers(response):
+    """The headers every page and every JSON answer carries."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    # a worker page's URL carries its link's signature: never hand it to another site
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    # staff pages and staff JSON must never sit in a shared or back-button cache; a response
+    # that may be cached (a poster, the favicon) says so itself
+    headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["BASE_URL"].startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def configure(app: Flask) -> None:
+    """Install the limits and the headers on ``app``."""
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_REQUEST_BYTES)
+    if app.config.get("PROXIES"):  # the client's address as the proxies in front report it
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"],
+                                x_proto=app.config["PROXIES"])
+    app.wsgi_app = BodyReadTimeout(app.wsgi_app, BODY_READ_TIMEOUT)
+    app.after_request(security_headers)
+
+    @app.errorhandler(TimeoutError)
+    def body_too_slow(error):
+        return app.handle_http_exception(RequestTimeout("the request body arrived too slowly"))
