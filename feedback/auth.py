@@ -2,26 +2,54 @@
 
 Who may see what: admins and inspectors every station; a district account its district's
 stations; a manager account its own station.
+
+Sessions live on the server (the cookie holds only a random id), so signing out, a new
+password or a disabled account ends them. Sign-in is throttled per account and per address
+before any password hash is computed.
 """
 import functools
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from feedback import clock, stations
-from feedback.clock import to_utc_text
+from feedback.clock import from_utc_text, to_utc_text
 from feedback.db import get_db, write
 
 bp = Blueprint("auth", __name__)
 
 ROLES = ("admin", "inspector", "district", "manager")
 SEES_EVERY_STATION = ("admin", "inspector")
+MIN_PASSWORD = 8
+SESSION_LIFETIME = timedelta(days=14)
+
+# Throttling: the first FREE_FAILURES failed sign-ins of an account or an address (in
+# FAILURE_MEMORY, since its last success) cost nothing; after them each try waits, doubling
+# from FIRST_WAIT up to LONGEST_WAIT. Never a permanent lock that a stranger could use.
+FREE_FAILURES = 5
+FAILURE_MEMORY = timedelta(hours=24)
+FIRST_WAIT = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(minutes=15)
+
+# scrypt is meant to be slow: one check at a time per process leaves the other threads to
+# the workers' rating pages
+PASSWORD_CHECKS = threading.BoundedSemaphore(1)
+
+
+class PasswordRefused(ValueError):
+    """A new password that may not be used, with the reason."""
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise PasswordRefused(f"the password must have at least {MIN_PASSWORD} characters")
 
 
 def create_user(db, username: str, password: str, role: str, district: str | None,
@@ -63,12 +91,103 @@ def current_user() -> dict | None:
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             rows = list(get_db().query(
-                "SELECT users.* FROM api_tokens JOIN users ON users.id = user_id "
-                "WHERE token_hash = ?", [hash_token(header.removeprefix("Bearer ").strip())]))
+                """SELECT users.* FROM api_tokens JOIN users ON users.id = user_id
+                   WHERE token_hash = ? AND revoked_at IS NULL AND disabled_at IS NULL""",
+                [hash_token(header.removeprefix("Bearer ").strip())]))
             g.user = rows[0] if rows else None
-        elif "user_id" in session:
-            g.user = user_by("id", session["user_id"])
+        elif "sid" in session:
+            rows = list(get_db().query(
+                """SELECT users.* FROM staff_sessions JOIN users ON users.id = user_id
+                   WHERE id_hash = ? AND ended_at IS NULL AND expires_at > ?
+                     AND disabled_at IS NULL""",
+                [hash_token(session["sid"]), to_utc_text(clock.now())]))
+            g.user = rows[0] if rows else None
     return g.user
+
+
+def start_session(db, user_id: int) -> None:
+    """Sign this browser in as the user: a new server-side session. Call inside write()."""
+    session.clear()
+    sid = secrets.token_urlsafe(32)
+    now = clock.now()
+    db.execute("INSERT INTO staff_sessions (id_hash, user_id, created_at, expires_at) "
+               "VALUES (?, ?, ?, ?)",
+               [hash_token(sid), user_id, to_utc_text(now), to_utc_text(now + SESSION_LIFETIME)])
+    session["sid"] = sid
+
+
+def end_sessions(db, user_id: int, now: datetime) -> int:
+    """End every session of the user (a new password, a disabled account). Call inside write()."""
+    return db.execute("UPDATE staff_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+                      [to_utc_text(now), user_id]).rowcount
+
+
+def set_password(db, user_id: int, password: str, now: datetime) -> None:
+    """A new password, which ends the user's sessions. Call inside write()."""
+    check_new_password(password)
+    db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+               [generate_password_hash(password), user_id])
+    end_sessions(db, user_id, now)
+
+
+def set_disabled(db, user_id: int, disabled: bool, now: datetime) -> None:
+    """Disable (ending its sessions; its tokens stop working) or enable an account. Call inside write()."""
+    db.execute("UPDATE users SET disabled_at = ? WHERE id = ?",
+               [to_utc_text(now) if disabled else None, user_id])
+    if disabled:
+        end_sessions(db, user_id, now)
+
+
+def revoke_tokens(db, user_id: int, now: datetime) -> int:
+    """Revoke every API token of the user; returns how many. Call inside write()."""
+    return db.execute("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                      [to_utc_text(now), user_id]).rowcount
+
+
+def address_key() -> str:
+    """The client's address as a keyed hash: enough to throttle by, never the address itself."""
+    mac = hmac.new(current_app.config["SECRET_KEY"].encode(),
+                   f"address\x1f{request.remote_addr}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:20]
+
+
+def wait_after(failures: int) -> timedelta:
+    """How long to wait after the last of ``failures`` failed sign-ins (the rule, pure)."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(FIRST_WAIT * 2 ** (failures - FREE_FAILURES), LONGEST_WAIT)
+
+
+def throttle_keys(username: str) -> list[str]:
+    return [f"user:{username.casefold()}", f"address:{address_key()}"]
+
+
+def sign_in_wait(db, keys: list[str], now: datetime) -> timedelta:
+    """How long these keys must still wait before the next try; zero when they may try now."""
+    longest = timedelta(0)
+    for key in keys:
+        count, last = db.execute(
+            "SELECT count(*), max(at) FROM sign_in_failures WHERE key = ? AND at > ?",
+            [key, to_utc_text(now - FAILURE_MEMORY)]).fetchone()
+        if count:
+            longest = max(longest, from_utc_text(last) + wait_after(count) - now)
+    return longest
+
+
+def record_sign_in(db, keys: list[str], succeeded: bool, now: datetime) -> None:
+    """A failure is remembered; a success forgets the keys' failures. Call inside write()."""
+    if succeeded:
+        db.execute(f"DELETE FROM sign_in_failures WHERE key IN ({', '.join('?' * len(keys))})", keys)
+    else:
+        db.conn.executemany("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)",
+                            [(key, to_utc_text(now)) for key in keys])
+        db.execute("DELETE FROM sign_in_failures WHERE at < ?",
+                   [to_utc_text(now - FAILURE_MEMORY)])
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    with PASSWORD_CHECKS:
+        return check_password_hash(password_hash, password)
 
 
 def can_see(user: dict, station: dict) -> bool:
@@ -133,7 +252,7 @@ def check_csrf():
         return  # no such route or method: let that 404 or 405 answer, not a CSRF complaint
     if request.headers.get("Authorization", "").startswith("Bearer "):
         return
-    if request.path.startswith("/api/") and request.is_json and "user_id" not in session:
+    if request.path.startswith("/api/") and request.is_json and "sid" not in session:
         return  # no session: nothing for a forged request to ride on; staff_required refuses it
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
     if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
@@ -149,28 +268,78 @@ def safe_next(target: str | None) -> str:
     return url_for("staff.stations")
 
 
+def wait_text(wait: timedelta) -> str:
+    seconds = max(1, round(wait.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} 秒 / {seconds} s"
+    minutes = -(-seconds // 60)
+    return f"{minutes} 分钟 / {minutes} min"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
-    if request.method == "POST":
-        user = user_by("username", request.form.get("username", "").strip())
-        password = request.form.get("password", "")
-        # hash even for an unknown name, so the answer's timing does not say which names exist
-        matches = check_password_hash(user["password_hash"] if user else unknown_user_hash(),
-                                      password)
-        if user and matches:
-            session.clear()
-            session["user_id"] = user["id"]
-            return redirect(safe_next(request.args.get("next")), 303)
-        error = "用户名或密码不正确 / Wrong username or password"
-    status = 401 if error else 200
-    return render_template("login.html", error=error), status
+    if request.method == "GET":
+        return render_template("login.html", error=None)
+    db = get_db()
+    username = request.form.get("username", "").strip()[:100]
+    password = request.form.get("password", "")
+    keys = throttle_keys(username)
+    now = clock.now()
+    wait = sign_in_wait(db, keys, now)
+    if wait > timedelta(0):  # refused before any hash is computed
+        error = (f"登录失败次数过多,请 {wait_text(wait)} 后再试 / "
+                 f"Too many failed sign-ins: try again in {wait_text(wait).split(' / ')[1]}")
+        return render_template("login.html", error=error), 429, {
+            "Retry-After": str(max(1, round(wait.total_seconds())))}
+    user = user_by("username", username)
+    # hash even for an unknown name, so the answer's timing does not say which names exist
+    matches = password_matches(user["password_hash"] if user else unknown_user_hash(), password)
+    succeeded = bool(user and matches and not user["disabled_at"])
+    with write(db):
+        record_sign_in(db, keys, succeeded, now)
+        if succeeded:
+            start_session(db, user["id"])
+    if succeeded:
+        return redirect(safe_next(request.args.get("next")), 303)
+    error = "用户名或密码不正确 / Wrong username or password"
+    return render_template("login.html", error=error), 401
 
 
 @bp.post("/logout")
 def logout():
+    if "sid" in session:
+        db = get_db()
+        with write(db):
+            db.execute("UPDATE staff_sessions SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL",
+                       [to_utc_text(clock.now()), hash_token(session["sid"])])
     session.clear()
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@staff_required()
+def change_password():
+    """A new password: every other session of the account ends; this browser stays signed in."""
+    error = None
+    if request.method == "POST":
+        user = current_user()
+        new = request.form.get("new_password", "")
+        if not password_matches(user["password_hash"], request.form.get("current_password", "")):
+            error = "当前密码不正确 / The current password is wrong"
+        elif new != request.form.get("confirm_password", ""):
+            error = "两次输入的新密码不一致 / The new passwords differ"
+        else:
+            db = get_db()
+            try:
+                with write(db):
+                    set_password(db, user["id"], new, clock.now())
+                    start_session(db, user["id"])
+            except PasswordRefused as refused:
+                error = f"新密码至少 {MIN_PASSWORD} 个字符 / {refused}"
+            else:
+                flash("密码已更改,其他设备已退出登录 / Password changed; other devices are signed out")
+                return redirect(url_for("staff.stations"), 303)
+    return render_template("password.html", error=error), 400 if error else 200
 
 
 def configure(app) -> None:

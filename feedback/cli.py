@@ -147,10 +147,7 @@ def create_user(username, role, district, station_code):
         require_station(station_code)
     if auth.user_by("username", username):
         raise click.UsageError(f"there is already a user {username!r}")
-    password = os.environ.get("FEEDBACK_PASSWORD") or click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise click.UsageError("the password must have at least 8 characters")
+    password = new_password()
     db = get_db()
     with write(db):
         auth.create_user(db, username, password, role, district if role == "district" else None,
@@ -158,13 +155,88 @@ def create_user(username, role, district, station_code):
     click.echo(f"created {role} {username}")
 
 
+def new_password() -> str:
+    """A new password from FEEDBACK_PASSWORD or a prompt, checked."""
+    password = os.environ.get("FEEDBACK_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    try:
+        auth.check_new_password(password)
+    except auth.PasswordRefused as refused:
+        raise click.UsageError(str(refused)) from None
+    return password
+
+
+def require_user(username: str) -> dict:
+    user = auth.user_by("username", username)
+    if user is None:
+        raise click.UsageError(f"no user {username!r}; see `users list`")
+    return user
+
+
+@users_cli.command("list")
+def list_users():
+    """List the staff accounts: role, what they look after, status and live API tokens."""
+    rows = get_db().query(
+        """SELECT username, role, district, station_code, disabled_at,
+                  (SELECT count(*) FROM api_tokens WHERE user_id = users.id
+                   AND revoked_at IS NULL) AS tokens
+           FROM users ORDER BY username""")
+    for row in rows:
+        scope = row["district"] or row["station_code"] or "all stations"
+        status = f"disabled since {row['disabled_at']}" if row["disabled_at"] else "active"
+        click.echo(f"{row['username']}\t{row['role']}\t{scope}\t{status}\t{row['tokens']} token(s)")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable_user(username):
+    """Stop an account: its sessions end and its API tokens stop working."""
+    user = require_user(username)
+    db = get_db()
+    with write(db):
+        auth.set_disabled(db, user["id"], True, clock.now())
+    click.echo(f"{username} disabled")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def enable_user(username):
+    """Let a disabled account sign in again (revoked tokens stay revoked)."""
+    user = require_user(username)
+    db = get_db()
+    with write(db):
+        auth.set_disabled(db, user["id"], False, clock.now())
+    click.echo(f"{username} enabled")
+
+
+@users_cli.command("passwd")
+@click.argument("username")
+def change_password(username):
+    """Set a new password (FEEDBACK_PASSWORD or a prompt); the user's sessions end."""
+    user = require_user(username)
+    password = new_password()
+    db = get_db()
+    with write(db):
+        auth.set_password(db, user["id"], password, clock.now())
+    click.echo(f"new password set for {username}; their sessions have ended")
+
+
+@users_cli.command("revoke-tokens")
+@click.argument("username")
+def revoke_tokens(username):
+    """Revoke every API token of an account."""
+    user = require_user(username)
+    db = get_db()
+    with write(db):
+        count = auth.revoke_tokens(db, user["id"], clock.now())
+    click.echo(f"revoked {count} token(s) of {username}")
+
+
 @users_cli.command("token")
 @click.option("--username", required=True)
 def create_token(username):
     """Print a new API token for Authorization: Bearer; it is shown only this once."""
-    user = auth.user_by("username", username)
-    if user is None:
-        raise click.UsageError(f"no user {username!r}")
+    user = require_user(username)
     db = get_db()
     with write(db):
         click.echo(auth.create_token(db, user["id"]))

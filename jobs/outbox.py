@@ -1,12 +1,20 @@
 """Deliveries of digests: exactly once per day and channel.
 
 A delivery row is unique per (channel, day). A sender claims a row before posting, so racing
-processes never post the same digest twice; a split digest records each part it sent, so a retry
-resumes after the last part that got through. A failure stays pending with a backoff.
+processes never post the same digest twice; a ClaimKeeper renews the claim while the sender
+works, however long a platform takes, and every write is fenced by the claim's token. A split
+digest records each part it sent, so a retry resumes after the last part that got through. A
+failure stays pending with a backoff.
+
+What cannot be promised: when a platform takes a message but its answer is lost (a timeout),
+the sender cannot know, so the retry sends that part again. Each part of a split digest
+carries its number, "(2/3)", so such a repeat is plain to see.
 """
 import json
 import os
+import secrets
 import socket
+import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,6 +25,7 @@ from jobs import channels as channel_kinds
 from jobs.channels import DeliveryError, SendContext
 
 CLAIM_FOR = timedelta(minutes=10)
+RENEW_EVERY_SECONDS = 60.0  # real time between renewals: far inside CLAIM_FOR
 FIRST_RETRY = timedelta(minutes=5)
 LONGEST_WAIT = timedelta(hours=6)
 PACED_KINDS = {"wecom": (20, 60), "dingtalk": (20, 60)}  # messages per seconds, the robots' limit
@@ -71,21 +80,64 @@ def open_deliveries(db, day: date, now: datetime) -> None:
 
 
 def claim(db, delivery_id: int, now: datetime, due_only: bool) -> dict | None:
-    """Hold a pending delivery for CLAIM_FOR and return it as it is now; None if it is sent,
-    held by another process, or (due_only) not yet due."""
+    """Hold a pending delivery for CLAIM_FOR and return it as it is now, with the claim's
+    token; None if it is sent, held by another process, or (due_only) not yet due."""
+    token = secrets.token_hex(8)
     with write(db):
         cursor = db.execute(
-            f"""UPDATE deliveries SET claimed_until = ?
+            f"""UPDATE deliveries SET claimed_until = ?, claim_token = ?
                 WHERE id = ? AND status = 'pending'
                   AND (claimed_until IS NULL OR claimed_until < ?)
                   {"AND next_attempt_at <= ?" if due_only else ""}""",
-            [to_utc_text(now + CLAIM_FOR), delivery_id, to_utc_text(now)]
+            [to_utc_text(now + CLAIM_FOR), token, delivery_id, to_utc_text(now)]
             + ([to_utc_text(now)] if due_only else []))
         if cursor.rowcount != 1:
             return None
         # read after the claim: another process may have sent parts since we listed the row
-        return next(db.query("SELECT parts_sent, attempts, parts FROM deliveries WHERE id = ?",
-                             [delivery_id]))
+        return next(db.query("""SELECT parts_sent, attempts, parts, claim_token FROM deliveries
+                                WHERE id = ?""", [delivery_id]))
+
+
+def renew(db, delivery_id: int, token: str, now: datetime) -> bool:
+    """Extend our claim from ``now``; False if the claim is no longer ours."""
+    with write(db):
+        return db.execute(
+            "UPDATE deliveries SET claimed_until = ? WHERE id = ? AND claim_token = ?",
+            [to_utc_text(now + CLAIM_FOR), delivery_id, token]).rowcount == 1
+
+
+class ClaimKeeper:
+    """Renews a claim every RENEW_EVERY_SECONDS from its own thread and connection while the
+    sender works, so a slow platform or a long paced digest never lets the claim lapse and a
+    second process post the same messages."""
+
+    def __init__(self, path: str, delivery_id: int, token: str, clock):
+        self.path, self.delivery_id, self.token, self.clock = path, delivery_id, token, clock
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"claim-{delivery_id}", daemon=True)
+
+    def _run(self) -> None:
+        from feedback.db import connect
+
+        db = connect(self.path)
+        try:
+            while not self.stopped.wait(RENEW_EVERY_SECONDS):
+                if not renew(db, self.delivery_id, self.token, self.clock.now()):
+                    return
+        finally:
+            db.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+def database_path(db) -> str:
+    return db.execute("PRAGMA database_list").fetchone()[2]
 
 
 def deliver(db, delivery: dict, channel: dict, digest_for, clock, smtp: dict, pacer: Pacer,
@@ -104,28 +156,37 @@ def deliver(db, delivery: dict, channel: dict, digest_for, clock, smtp: dict, pa
                        [json.dumps(parts, ensure_ascii=False), delivery["id"]])
     else:
         parts = json.loads(held["parts"])
-    sent = held["parts_sent"]
+    sent, token = held["parts_sent"], held["claim_token"]
+    ours = "id = ? AND claim_token = ?"  # every write is fenced by the claim
     try:
-        for part in parts[sent:]:
-            pacer.wait_turn(channel)
-            kind.send(part, channel, SendContext(now=clock.now(), smtp=smtp))
-            sent += 1
-            with write(db):
-                db.execute("UPDATE deliveries SET parts_sent = ? WHERE id = ?", [sent, delivery["id"]])
+        with ClaimKeeper(database_path(db), delivery["id"], token, clock):
+            for number, part in enumerate(parts[sent:], start=sent + 1):
+                pacer.wait_turn(channel)
+                if not renew(db, delivery["id"], token, clock.now()):
+                    return Outcome(channel, delivery["day"], "busy", "the claim was lost")
+                try:
+                    kind.send(part, channel, SendContext(now=clock.now(), smtp=smtp))
+                except DeliveryError as error:
+                    raise DeliveryError(f"part {number} of {len(parts)}: {error}"
+                                        if len(parts) > 1 else str(error)) from None
+                sent += 1
+                with write(db):
+                    db.execute(f"UPDATE deliveries SET parts_sent = ? WHERE {ours}",
+                               [sent, delivery["id"], token])
     except DeliveryError as error:
         now = clock.now()
         attempts = held["attempts"] + 1
         with write(db):
             db.execute(
-                """UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?,
-                   claimed_until = NULL WHERE id = ?""",
-                [attempts, str(error), to_utc_text(now + backoff(attempts)), delivery["id"]])
+                f"""UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?,
+                    claimed_until = NULL, claim_token = NULL WHERE {ours}""",
+                [attempts, str(error), to_utc_text(now + backoff(attempts)), delivery["id"], token])
         return Outcome(channel, delivery["day"], "failed", str(error))
     with write(db):
         db.execute(
-            """UPDATE deliveries SET status = 'sent', attempts = attempts + 1, last_error = NULL,
-               sent_at = ?, claimed_until = NULL WHERE id = ?""",
-            [to_utc_text(clock.now()), delivery["id"]])
+            f"""UPDATE deliveries SET status = 'sent', attempts = attempts + 1, last_error = NULL,
+                sent_at = ?, claimed_until = NULL, claim_token = NULL WHERE {ours}""",
+            [to_utc_text(clock.now()), delivery["id"], token])
     return Outcome(channel, delivery["day"], "sent", f"{len(parts)} message(s)")
 
 

@@ -40,6 +40,9 @@ def post(url: str, body: bytes, headers: dict | None = None) -> tuple[int, bytes
         raise DeliveryError(f"HTTP {error.code} from {describe(url)}") from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
+        if isinstance(reason, TimeoutError):
+            raise DeliveryError(f"no answer from {describe(url)} within {HTTP_TIMEOUT} s: the "
+                                "message may have arrived, and the retry sends it again") from None
         raise DeliveryError(f"cannot reach {describe(url)}: {reason}") from None
 
 
