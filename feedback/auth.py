@@ -278,7 +278,7 @@ def wait_text(wait: timedelta) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD with it
         return render_template("login.html", error=None)
     db = get_db()
     username = request.form.get("username", "").strip()[:100]

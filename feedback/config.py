@@ -73,8 +73,13 @@ def from_environment(environ=os.environ) -> dict:
         raise ConfigError(f"FEEDBACK_PROXIES {proxies!r} must be how many proxies stand in front "
                           "(0 to 3), such as 1 behind nginx")
 
+    body_timeout = environ.get("FEEDBACK_BODY_READ_TIMEOUT", "10")
+    if not body_timeout.isascii() or not body_timeout.isdigit() or not 1 <= int(body_timeout) <= 300:
+        raise ConfigError(f"FEEDBACK_BODY_READ_TIMEOUT {body_timeout!r} must be seconds, 1 to 300")
+
     return {
         "PROXIES": int(proxies),
+        "BODY_READ_TIMEOUT": int(body_timeout),
         "DIGEST_AT": (hour, minute),
         "SMTP": {
             "host": environ.get("FEEDBACK_SMTP_HOST", ""),

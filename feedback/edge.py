@@ -7,9 +7,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Staff JSON and forms are small; the rating form has its own, smaller limit (feedback.views).
 MAX_REQUEST_BYTES = 1024 * 1024
-# A client that stops sending its body for this long is dropped, so slow clients cannot hold
-# the server's threads (gunicorn's own timeouts cover only the headers).
-BODY_READ_TIMEOUT = 10
 
 # Scripts only from this site; inline <style> is how every page ships its CSS in one request.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
@@ -48,11 +45,14 @@ def security_headers(response):
 
 def configure(app: Flask) -> None:
     """Install the limits and the headers on ``app``."""
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_REQUEST_BYTES)
+    if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default: no limit at all
+        app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     if app.config.get("PROXIES"):  # the client's address as the proxies in front report it
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"],
                                 x_proto=app.config["PROXIES"])
-    app.wsgi_app = BodyReadTimeout(app.wsgi_app, BODY_READ_TIMEOUT)
+    # a client that stops sending its body is dropped, so slow clients cannot hold the
+    # server's threads (gunicorn's own timeouts cover only the headers)
+    app.wsgi_app = BodyReadTimeout(app.wsgi_app, app.config["BODY_READ_TIMEOUT"])
     app.after_request(security_headers)
 
     @app.errorhandler(TimeoutError)

@@ -66,7 +66,7 @@ def station_for_link(code: str, token: str) -> dict:
 @bp.route("/s/<code>/<token>", methods=["GET", "POST"])
 def rate(code: str, token: str):
     station = station_for_link(code, token)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD with it
         return render_form(station, key=secrets.token_urlsafe(16))
 
     form = request.form

@@ -1,0 +1,21 @@
+"""gunicorn for production: `gunicorn -c gunicorn.conf.py` (the README's production section).
+
+Threaded workers, so a few slow clients hold a few threads, not the service: gunicorn hands a
+connection to a thread only once its request has begun to arrive, and the app stops waiting for
+a body after FEEDBACK_BODY_READ_TIMEOUT seconds (feedback/edge.py). In front, nginx buffers
+whole requests (deploy/nginx-station-feedback.conf), so slow phones never reach gunicorn at all.
+"""
+import os
+
+wsgi_app = "app:create_app()"
+bind = os.environ.get("FEEDBACK_BIND", "127.0.0.1:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("FEEDBACK_WORKERS", "2"))
+threads = int(os.environ.get("FEEDBACK_THREADS", "8"))
+timeout = 60            # a worker silent this long is restarted
+graceful_timeout = 30
+keepalive = 5
+limit_request_line = 4094
+limit_request_fields = 60
+limit_request_field_size = 8190
+accesslog = "-"

@@ -1,0 +1,250 @@
+"""What a hostile or careless client meets: headers on every route, bounded input, clear 4xx
+answers instead of 5xx, and a production server that slow clients cannot stall."""
+import os
+import socket
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from app import create_app
+from conftest import TEST_SECRET
+from test_staff import make_user, sign_in  # noqa: F401 (fixture)
+
+SAMPLE_ARGUMENTS = {"code": "ST-001", "day_text": "2026-11-27", "kind": "png",
+                    "filename": "favicon.ico"}
+PUBLIC_ENDPOINTS = {"static", "feedback.rate", "feedback.thanks", "feedback.favicon", "api.station",
+                    "api.openapi", "health.healthz", "auth.login"}
+
+
+def get_routes(app, station_url) -> list[tuple[str, str]]:
+    """(endpoint, a URL for it) for every GET route in the app's route table."""
+    token = urlsplit(station_url("ST-001")).path.rsplit("/", 1)[1]
+    adapter = app.url_map.bind("localhost")
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        values = {name: token if name == "token" else SAMPLE_ARGUMENTS[name]
+                  for name in rule.arguments}
+        routes.append((rule.endpoint, adapter.build(rule.endpoint, values)))
+    return routes
+
+
+@pytest.fixture
+def admin(client, make_user):
+    make_user("wang", "admin")
+    assert sign_in(client, "wang").status_code == 303
+    return client
+
+
+def test_every_route_carries_the_security_headers_on_get_and_head(app, admin, station_url):
+    routes = get_routes(app, station_url)
+    assert len(routes) >= 17  # the whole table, not a sample
+    for endpoint, url in routes:
+        response = admin.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        headers = response.headers
+        policy = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, url
+        assert headers["X-Content-Type-Options"] == "nosniff", url
+        assert headers["Referrer-Policy"] == "no-referrer", url
+        if endpoint not in PUBLIC_ENDPOINTS:
+            assert "no-store" in headers["Cache-Control"], url
+        assert "Strict-Transport-Security" not in headers  # the base URL is http here
+        head = admin.head(url)
+        assert head.status_code == 200 and head.data == b"", url
+        assert head.headers["Content-Security-Policy"] == policy
+
+
+def test_staff_routes_answer_strangers_with_the_headers_too(app, client, station_url, make_user):
+    for endpoint, url in get_routes(app, station_url):
+        if endpoint in PUBLIC_ENDPOINTS:
+            continue
+        response = client.get(url)
+        assert response.status_code in (302, 401), url
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "no-store" in response.headers["Cache-Control"], url
+
+
+def test_https_base_url_adds_hsts_and_secure_cookies(db_path, monkeypatch):
+    monkeypatch.setenv("FEEDBACK_BASE_URL", "https://rate.example.org")
+    app = create_app({"DATABASE": db_path, "TESTING": True})
+    response = app.test_client().get("/login")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_a_wrong_method_is_405_with_allow_even_for_a_post_without_csrf(client, stations_loaded):
+    response = client.post("/api/v1/stations/ST-001", json={})
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
+    assert response.get_json()["error"] == "Method Not Allowed"
+    page = client.delete("/login")
+    assert page.status_code == 405 and "POST" in page.headers["Allow"]
+
+
+@pytest.mark.parametrize("version", ["١", "²", "01", "0", "1234567"])
+def test_a_link_version_is_ascii_digits_or_the_link_is_not_found(client, stations_loaded,
+                                                                 station_url, version):
+    path = urlsplit(station_url("ST-001")).path
+    signature = path.rsplit("-", 1)[1]
+    altered = path.rsplit("/", 1)[0] + f"/{version}-{signature}"
+    assert client.get(altered).status_code == 404
+    assert client.post(altered, data={"score": "5", "key": "k" * 20}).status_code == 404
+
+
+@pytest.mark.parametrize("query, message", [
+    ("limit=-1", "limit must be a whole number from 1 to 10000"),
+    ("limit=99999999999999999999", "limit must be a whole number from 1 to 10000"),
+    ("limit=10001", "limit must be a whole number from 1 to 10000"),
+    ("offset=-5", "offset must be a whole number from 0 to 1000000000"),
+    ("offset=١", "offset must be a whole number from 0 to 1000000000"),
+    ("from=0001-01-01", "from: 0001-01-01 is not between 2000 and 2099"),
+    ("to=9999-12-31", "to: 9999-12-31 is not between 2000 and 2099"),
+    ("from=2024-W01-1", "from: '2024-W01-1' is not a date like 2026-11-27"),
+    ("from=20240101", "from: '20240101' is not a date like 2026-11-27"),
+])
+def test_ratings_api_bounds_every_number_and_date(admin, query, message):
+    response = admin.get(f"/api/v1/stations/ST-001/ratings?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["message"] == message
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "2024-W01-1", "9999-12-31", "2026-13-01"])
+def test_digest_pages_of_impossible_days_are_not_found(admin, day):
+    assert admin.get(f"/digests/{day}").status_code == 404
+
+
+@pytest.mark.parametrize("args", [["digest", "show", "--date", "0001-01-01"],
+                                  ["digest", "send", "--date", "0001-01-02"],
+                                  ["downgrade", "scan", "--as-of", "0001-01-01"],
+                                  ["downgrade", "scan", "--as-of", "2024-W01-1"]])
+def test_the_command_line_refuses_impossible_days_without_a_traceback(runner, args):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2
+    assert "not between 2000 and 2099" in result.output or "not a date like" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_worker_form_bigger_than_16_kb_is_refused_in_chinese(client, stations_loaded,
+                                                               station_url, db):
+    path = urlsplit(station_url("ST-001")).path
+    response = client.post(path, data={"score": "5", "key": "k" * 20, "comment": "长" * 20_000})
+    assert response.status_code == 413
+    assert "提交的内容太多了" in response.get_data(as_text=True)
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+
+
+def test_staff_json_bigger_than_a_megabyte_is_refused(client, runner, make_user):
+    make_user("wang", "admin")
+    token = runner.invoke(args=["users", "token", "--username", "wang"]).output.strip()
+    response = client.post("/api/v1/flags/ST-001/decision",
+                           json={"decision": "dismiss", "reason": "x" * 2_000_000},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 413 and response.is_json
+
+
+def test_repeated_reasons_are_stored_once(client, stations_loaded, station_url, db):
+    path = urlsplit(station_url("ST-001")).path
+    body = "score=1&key=" + "k" * 20 + "&reason=water" * 900 + "&reason=toilet"
+    response = client.post(path, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 303
+    assert db.execute("SELECT reasons FROM ratings").fetchone()[0] == "water;toilet"
+
+
+@pytest.mark.parametrize("comment", ["nul\x00here", "bell\x07", "escape \x1b[31mred", "del\x7f"])
+def test_control_characters_in_a_comment_are_refused(client, stations_loaded, station_url,
+                                                     db, comment):
+    path = urlsplit(station_url("ST-001")).path
+    response = client.post(path, data={"score": "4", "key": "k" * 20, "comment": comment})
+    assert response.status_code == 400
+    assert "无法识别的字符" in response.get_data(as_text=True)
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+
+
+def test_line_breaks_and_tabs_in_a_comment_are_kept(client, stations_loaded, station_url, db):
+    path = urlsplit(station_url("ST-001")).path
+    response = client.post(path, data={"score": "4", "key": "k" * 20, "comment": "一\r\n二\t三"})
+    assert response.status_code == 303
+    assert db.execute("SELECT comment FROM ratings").fetchone()[0] == "一\n二\t三"
+
+
+# A production server: gunicorn with the repo's configuration, in its own process.
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(tmp_path, request):
+    """Start gunicorn -c gunicorn.conf.py on a free port; extra environment from the test's
+    ``gunicorn_env`` mark. Yields the base URL."""
+    port = free_port()
+    env = {**os.environ, "FEEDBACK_DATABASE": str(tmp_path / "served.db"),
+           "FEEDBACK_SECRET_KEY": TEST_SECRET, "FEEDBACK_SCHEDULER": "off",
+           "FEEDBACK_BIND": f"127.0.0.1:{port}", "FEEDBACK_BASE_URL": f"http://127.0.0.1:{port}"}
+    marker = request.node.get_closest_marker("gunicorn_env")
+    env.update(marker.args[0] if marker else {})
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert process.poll() is None, process.stderr.read().decode()
+            time.sleep(0.1)
+    yield f"127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def half_sent_post(address: str) -> socket.socket:
+    """A client that sends its headers and half its body, then goes quiet."""
+    host, port = address.split(":")
+    sock = socket.create_connection((host, int(port)))
+    body = b"username=wang&password=" + b"x" * 500
+    sock.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+                 b"\r\nContent-Length: %d\r\n\r\n" % (len(body) * 2) + body)
+    return sock
+
+
+def timed_get(address: str, path: str) -> tuple[bytes, float]:
+    host, port = address.split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        status_line = sock.makefile("rb").readline()
+    return status_line, time.monotonic() - started
+
+
+def test_two_slow_clients_do_not_stall_the_health_check(gunicorn):
+    slow = [half_sent_post(gunicorn) for _ in range(2)]
+    try:
+        status_line, seconds = timed_get(gunicorn, "/healthz")
+        assert status_line.startswith(b"HTTP/1.1 200")
+        assert seconds < 1.0
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+@pytest.mark.gunicorn_env({"FEEDBACK_BODY_READ_TIMEOUT": "1", "FEEDBACK_WORKERS": "1",
+                           "FEEDBACK_THREADS": "1"})
+def test_a_body_that_stops_arriving_is_dropped_and_frees_the_thread(gunicorn):
+    """One worker with one thread: without the read timeout the health check would wait for
+    the stalled client for ever."""
+    sock = half_sent_post(gunicorn)
+    sock.settimeout(10)
+    try:
+        status_line = sock.makefile("rb").readline()
+    finally:
+        sock.close()
+    assert status_line.split()[1].startswith(b"4")  # refused (400 or 408), never served
+    assert timed_get(gunicorn, "/healthz")[0].startswith(b"HTTP/1.1 200")
