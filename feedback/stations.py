@@ -6,6 +6,7 @@ from sqlite_utils import Database
 
 from feedback import scale
 from feedback.clock import local_iso, parse_day, to_utc_text
+from feedback.ratings import has_control_characters
 
 TIERS = ("city", "provincial", "national")
 KINDS = ("fixed", "mobile", "partner")
@@ -33,6 +34,8 @@ def validate(record: dict[str, str]) -> tuple[dict, list[str]]:
     for key in ("name", "district", "address"):
         if len(value[key]) > MAX_TEXT:
             errors.append(f"{key} is longer than {MAX_TEXT} characters")
+        if has_control_characters(value[key]):
+            errors.append(f"{key} holds a control character")
     if value["tier"] not in TIERS:
         errors.append(f"tier {value['tier']!r} must be one of {', '.join(TIERS)}")
     if value["kind"] not in KINDS:

@@ -129,7 +129,8 @@ def browser():
 class ChatServer:
     """A real HTTP server on 127.0.0.1 standing in for a chat platform's webhook.
 
-    It records every POST and answers with queued replies (default: success as ``ok_body``).
+    It records every POST and answers with queued replies (default: success as ``ok_body``);
+    ``on_request(number)``, when set, runs before each answer (a slow or busy platform).
     ``stop()`` takes it off the network (connections are refused) and ``start()`` brings it back
     on the same port, as a platform that was down and came back.
     """
@@ -141,6 +142,7 @@ class ChatServer:
         self.ok_body = ok_body
         self.requests = []
         self.replies = deque()
+        self.on_request = None
         self.port = 0
         self.server = None
         self._json = json
@@ -157,12 +159,17 @@ class ChatServer:
                 parts = urlsplit(self.path)
                 chat.requests.append({"path": parts.path, "query": parse_qs(parts.query),
                                       "headers": dict(self.headers), "body": body})
+                if chat.on_request:
+                    chat.on_request(len(chat.requests))
                 status, reply = chat.replies.popleft() if chat.replies else (200, chat.ok_body)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
-                self.wfile.write(reply)
+                try:
+                    self.wfile.write(reply)
+                except OSError:
+                    pass  # the client gave up waiting: the message arrived all the same
 
             def log_message(self, *args):
                 pass

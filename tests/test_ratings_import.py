@@ -119,3 +119,40 @@ def test_a_line_that_is_not_utf8_is_named_exactly_and_nothing_is_imported(runner
     assert result.exit_code != 0
     assert "line 602: not UTF-8 text" in result.output
     assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+
+
+def test_every_bad_line_is_reported_after_an_over_long_and_a_non_utf8_line(runner, write_file,
+                                                                            db, stations_loaded):
+    content = ("station_code,rated_at,score,comment\n"
+               "ST-001,2026-11-01T10:00:00,5,fine\n"
+               + "ST-001,2026-11-01T10:00:00,5," + "长" * 40_000 + "\n"       # line 3: 120 KB
+               + "ST-001,2026-11-01T10:00:00,9,\n").encode()                  # line 4
+    content += "ST-001,2026-11-01T10:00:00,4,坏".encode("gb18030") + b"\n"     # line 5
+    content += ("ST-001,0001-01-01T00:00:00,4,\n"                             # line 6: year 1
+                "ST-001,2024-W01-1T10:00:00,4,\n"                             # line 7: a week date
+                "ST-001,2026-11-01T10:00:00,4,\"nul\x00inside\"\n"            # line 8
+                "ST-001,2026-11-01T10:00:00,4,fine again\n").encode()
+    result = runner.invoke(args=["ratings", "import", write_file("bad.csv", content)])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("line ")]
+    assert errors == [
+        "line 3: the line is longer than 64 KB",
+        "line 4: score '9' must be a whole number from 1 to 5",
+        "line 5: not UTF-8 text (save the file as CSV UTF-8)",
+        "line 6: rated_at '0001-01-01T00:00:00' is not between 2000 and 2099",
+        "line 7: rated_at '2024-W01-1T10:00:00' is not an ISO 8601 date and time like 2026-11-27T09:30:00",
+        "line 8: comment holds a control character (only line breaks and tabs may)",
+    ]
+    assert "Traceback" not in result.output
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+
+
+def test_a_file_of_many_bad_lines_shows_a_hundred_and_counts_the_rest(runner, write_file, db,
+                                                                      stations_loaded):
+    rows = ["station_code,rated_at,score,comment"] + ["NOPE,2026-11-01T10:00:00,5,"] * 250
+    result = runner.invoke(args=["ratings", "import", write_file("bad.csv", "\n".join(rows) + "\n")])
+    lines = result.output.splitlines()
+    assert sum(line.startswith("line ") for line in lines) == 100
+    assert lines[99] == "line 101: unknown station_code 'NOPE'"
+    assert "... and 150 more bad line(s)" in lines
+    assert "250 error(s): no ratings were imported; the database is unchanged." in lines

@@ -150,3 +150,22 @@ def test_demo_seeds_an_empty_database_once_and_prints_a_working_url(runner, clie
 def test_demo_adds_nothing_to_a_database_with_stations(runner, stations_loaded, db):
     runner.invoke(args=["demo"])
     assert db.execute("SELECT count(*) FROM stations WHERE is_demo = 1").fetchone()[0] == 0
+
+
+def test_export_neutralises_spreadsheet_formulas_and_reimports_the_same_names(
+        runner, write_file, tmp_path, db):
+    hostile = ("code,name,district,address,latitude,longitude,tier,kind\n"
+               'F-1,"=HYPERLINK(""http://evil.example"",""点我"")",+区,@SUM(A1),-33.5,-70.25,city,fixed\n'
+               "F-2,-2+3,普通区,\"=1+1\",,,city,fixed\n")
+    assert runner.invoke(args=["stations", "import", write_file("h.csv", hostile)]).exit_code == 0
+    before = [dict(row) for row in db.query("SELECT code, name, district, address, latitude, longitude FROM stations ORDER BY code")]
+    exported = tmp_path / "out.csv"
+    assert runner.invoke(args=["stations", "export", str(exported)]).exit_code == 0
+    import csv
+    cells = [cell for row in csv.reader(exported.open(encoding="utf-8")) for cell in row]
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+    assert "-33.5" in cells and "-70.25" in cells  # numbers stay numbers
+    assert "'=HYPERLINK(\"http://evil.example\",\"点我\")" in cells and "'-2+3" in cells
+    assert runner.invoke(args=["stations", "import", str(exported)]).exit_code == 0
+    after = [dict(row) for row in db.query("SELECT code, name, district, address, latitude, longitude FROM stations ORDER BY code")]
+    assert after == before

@@ -52,7 +52,7 @@ def visible(text: str) -> str:
 def inert(text: str) -> str:
     """Untrusted text that no mail or chat client turns into a link: one visible line, every
     scheme and every domain-like dot broken by a space."""
-    text = " ".join(visible(text.replace("\n", " ")).split())
+    text = " ".join(visible(re.sub(r"\s", " ", text)).split())
     text = SCHEME.sub(lambda m: m.group(1) + "： ", text)
     return DOMAIN_DOT.sub(lambda m: m.group(1) + " ", text)
 
