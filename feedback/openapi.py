@@ -68,8 +68,10 @@ PATHS = {
             {"name": name, "in": "query", "schema": {"type": "string", "format": "date"},
              "description": description} for name, description in (
                 ("from", "first day (default: 29 days before `to`)"), ("to", "last day (default: today)"))] + [
-            {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 1000, "maximum": 10000}},
-            {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}}],
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "default": 1000, "minimum": 1, "maximum": 10000}},
+            {"name": "offset", "in": "query",
+             "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": 1000000000}}],
         "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
             "code": {"type": "string"}, "from": {"type": "string", "format": "date"},
             "to": {"type": "string", "format": "date"}, "total": {"type": "integer"},
