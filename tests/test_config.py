@@ -30,6 +30,9 @@ def test_a_public_base_url_needs_a_real_secret_key():
     ("FEEDBACK_TIMEZONE", "Mars/Olympus", "not a time zone name"),
     ("FEEDBACK_SCHEDULER", "maybe", "must be on or off"),
     ("FEEDBACK_BASE_URL", "rate.example.org", "must be an origin"),
+    ("FEEDBACK_PROXIES", "yes", "how many proxies stand in front"),
+    ("FEEDBACK_BODY_READ_TIMEOUT", "0", "must be seconds, 1 to 300"),
+    ("FEEDBACK_BODY_READ_TIMEOUT", "١٠", "must be seconds, 1 to 300"),
 ])
 def test_bad_settings_are_explained(name, value, message):
     with pytest.raises(ConfigError, match=message):
