@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from feedback import clock, stations
+from feedback import clock, counting, signals, stations
 from feedback.auth import current_user, staff_required, visible_station, visible_stations_sql
 from feedback.clock import local_iso, parse_day
 from feedback.db import get_db, write
@@ -75,12 +75,22 @@ def ratings(code: str):
     where = "station_id = ? AND day BETWEEN ? AND ?"
     params = [station["id"], first.isoformat(), last.isoformat()]
     total = db.execute(f"SELECT count(*) FROM ratings WHERE {where}", params).fetchone()[0]
-    rows = db.query(f"""SELECT rated_at, score, comment, reasons FROM ratings WHERE {where}
-                        ORDER BY rated_at, id LIMIT ? OFFSET ?""", [*params, limit, offset])
-    items = [{"rated_at": local_iso(row["rated_at"], tz()), "score": row["score"],
-              "comment": row["comment"],
-              "reasons": [reason for reason in row["reasons"].split(";") if reason]}
-             for row in rows]
+    rows = db.query(
+        f"""SELECT ratings.id, rated_at, score, label AS device, held_reason,
+                   coalesce(rating_details.comment, ratings.comment) AS comment,
+                   coalesce(nullif(rating_details.reasons, ''), ratings.reasons) AS reasons,
+                   EXISTS (SELECT 1 FROM excluded_ratings WHERE rating_id = ratings.id) AS excluded
+            FROM ratings LEFT JOIN devices ON devices.id = device_id
+            LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
+            WHERE {where} ORDER BY rated_at, ratings.id LIMIT ? OFFSET ?""",
+        [*params, limit, offset])
+    items = []
+    for row in rows:
+        held = row["held_reason"] or (counting.EXCLUDED if row["excluded"] else None)
+        items.append({"id": row["id"], "rated_at": local_iso(row["rated_at"], tz()),
+                      "score": row["score"], "comment": row["comment"],
+                      "reasons": [reason for reason in row["reasons"].split(";") if reason],
+                      "device": row["device"], "counted": held is None, "held_reason": held})
     return {"code": code, "from": first.isoformat(), "to": last.isoformat(), "total": total,
             "offset": offset, "limit": limit, "items": items}
 
@@ -100,13 +110,19 @@ def flags():
     return jsonify(downgrade.open_flags(get_db(), tz()))
 
 
+def json_body(shape: str) -> dict:
+    """The request's JSON object, or a 400 that shows the shape expected."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, f"send JSON: {shape}")
+    return body
+
+
 @bp.post("/flags/<code>/decision")
 @staff_required("inspector", "admin")
 def decide(code: str):
     """Confirm (the tier steps down) or dismiss a station's open flag, with a reason."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, 'send JSON: {"decision": "confirm" or "dismiss", "reason": "…"}')
+    body = json_body('{"decision": "confirm" or "dismiss", "reason": "…"}')
     db = get_db()
     try:
         with write(db):
@@ -116,6 +132,70 @@ def decide(code: str):
         abort(400, str(error))
     except downgrade.NoOpenFlag:
         abort(404, f"station {code} has no open flag")
+
+
+EXCLUSION_SHAPE = ('{"rating_id": N, "reason": "…"} or {"station": CODE, "device": LABEL, '
+                   '"from": "YYYY-MM-DD", "to": "YYYY-MM-DD", "reason": "…"}')
+
+
+@bp.post("/exclusions")
+@staff_required("inspector", "admin")
+def exclude():
+    """Keep one rating, or one device's ratings at a station over days, out of every figure."""
+    body = json_body(EXCLUSION_SHAPE)
+    db, by, now = get_db(), current_user()["username"], clock.now()
+    try:
+        if "rating_id" in body:
+            rating_id = body["rating_id"]
+            if not isinstance(rating_id, int) or isinstance(rating_id, bool) or \
+                    not 0 < rating_id < 2 ** 63:
+                abort(400, f"rating_id must be a rating's number; send {EXCLUSION_SHAPE}")
+            row = db.execute("SELECT code FROM ratings JOIN stations ON stations.id = station_id "
+                             "WHERE ratings.id = ?", [rating_id]).fetchone()
+            if row is None:
+                abort(404, f"no rating {rating_id}")
+            visible_station(row[0])
+            with write(db):
+                result = counting.exclude_rating(db, rating_id, body.get("reason"), by, now)
+        else:
+            station = visible_station(str(body.get("station", "")))
+            days = []
+            for name in ("from", "to"):
+                try:
+                    days.append(parse_day(str(body.get(name, ""))))
+                except ValueError as bad:
+                    abort(400, f"{name}: {bad}")
+            with write(db):
+                result = counting.exclude_device(db, station["id"], str(body.get("device", "")),
+                                                 *days, body.get("reason"), by, now)
+    except counting.BadExclusion as error:
+        abort(400, str(error))
+    except counting.NotFound as error:
+        abort(404, str(error))
+    return result, 201
+
+
+@bp.post("/exclusions/<int(max=9223372036854775807):exclusion_id>/lift")
+@staff_required("inspector", "admin")
+def lift(exclusion_id: int):
+    """End an exclusion, with a reason: its ratings count again."""
+    body = json_body('{"reason": "…"}')
+    db = get_db()
+    try:
+        with write(db):
+            return counting.lift(db, exclusion_id, body.get("reason"), current_user()["username"],
+                                 clock.now())
+    except counting.BadExclusion as error:
+        abort(400, str(error))
+    except counting.NotFound as error:
+        abort(404, str(error))
+
+
+@bp.get("/signals")
+@staff_required("inspector", "admin")
+def signal_list():
+    """What may be gaming the counts, for inspectors to look into."""
+    return {"items": signals.find_now(get_db(), clock.today(), tz())}
 
 
 @bp.get("/openapi.json")

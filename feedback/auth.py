@@ -19,7 +19,7 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
                    session, url_for)
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from feedback import clock, stations
+from feedback import clock, devices, stations
 from feedback.clock import from_utc_text, to_utc_text
 from feedback.db import get_db, write
 
@@ -300,7 +300,12 @@ def login():
         if succeeded:
             start_session(db, user["id"])
     if succeeded:
-        return redirect(safe_next(request.args.get("next")), 303)
+        response = redirect(safe_next(request.args.get("next")), 303)
+        # this browser's ratings are a staff member's from now on: kept, never counted
+        hashed = devices.remember(response)
+        with write(db):
+            devices.mark_staff(db, hashed, now)
+        return response
     error = "用户名或密码不正确 / Wrong username or password"
     return render_template("login.html", error=error), 401
 

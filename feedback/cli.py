@@ -124,7 +124,7 @@ def import_ratings(file):
                     errors.add(line, reason)
                 if not reasons and not errors:
                     good += 1
-                    added += record(db, source="import", tz=tz, **row)
+                    added += record(db, source="import", tz=tz, **row) is not None
             if errors:
                 raise Refused
     except Refused:

@@ -31,15 +31,33 @@ SCHEMAS = {
         "status": {"type": "string", "enum": ["listed", "closed", "delisted"]},
         "opened_on": {"type": "string", "format": "date"},
         "amenities": {"type": "array", "items": {"type": "string"}},
-        "ratings_total": {"type": "integer"},
+        "ratings_total": {"type": "integer", "description": "counted ratings"},
+        "held_total": {"type": "integer",
+                       "description": "ratings kept but not counted (repeats, staff devices, exclusions)"},
         "satisfaction_rate": {**NULLABLE_NUMBER, "minimum": 0, "maximum": 1,
                               "description": "share of ratings scored 3 or more; null if none"},
         "last_rated_at": NULLABLE_TIME}},
-    "Rating": {"type": "object", "required": ["rated_at", "score", "comment"], "properties": {
+    "Rating": {"type": "object", "required": ["id", "rated_at", "score", "comment", "device",
+                                              "counted", "held_reason"], "properties": {
+        "id": {"type": "integer"},
         "rated_at": {"type": "string", "format": "date-time"},
         "score": {"type": "integer", "minimum": 1, "maximum": 5},
         "comment": {"type": "string"},
-        "reasons": {"type": "array", "items": {"type": "string"}}}},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+        "device": {"type": "string", "nullable": True,
+                   "description": "an opaque label, the same for one device's ratings"},
+        "counted": {"type": "boolean"},
+        "held_reason": {"type": "string", "nullable": True,
+                        "enum": ["repeat", "staff_device", "excluded", None]}}},
+    "Exclusion": {"type": "object", "required": ["id", "ratings"], "properties": {
+        "id": {"type": "integer"}, "ratings": {"type": "integer",
+                                               "description": "how many ratings it holds (or released)"}}},
+    "Signal": {"type": "object", "required": ["kind", "station_code"], "properties": {
+        "kind": {"type": "string",
+                 "enum": ["single_device", "burst", "impossible_travel", "many_stations"]},
+        "station_code": {"type": "string"}, "device": {"type": "string", "nullable": True},
+        "ratings": {"type": "integer"}, "from": {"type": "string", "format": "date-time"},
+        "to": {"type": "string", "format": "date-time"}}},
     "Flag": {"type": "object", "required": ["code", "tier", "proposed_tier", "last_rated_at"],
              "properties": {
         "code": {"type": "string"}, "tier": {"type": "string", "enum": TIERS},
@@ -49,7 +67,8 @@ SCHEMAS = {
         "window_start": {"type": "string", "format": "date"}}},
     "HistoryEntry": {"type": "object", "required": ["at", "by", "action", "reason"], "properties": {
         "at": {"type": "string", "format": "date-time"}, "by": {"type": "string"},
-        "action": {"type": "string", "enum": ["flagged", "confirmed", "dismissed", "tier_changed"]},
+        "action": {"type": "string", "enum": ["flagged", "confirmed", "dismissed", "tier_changed",
+                                               "excluded", "exclusion_lifted"]},
         "from_tier": {"type": "string", "nullable": True},
         "to_tier": {"type": "string", "nullable": True}, "reason": {"type": "string"}}},
 }
@@ -100,6 +119,36 @@ PATHS = {
             "code": {"type": "string"}, "decision": {"type": "string"},
             "tier": {"type": "string"}, "new_tier": {"type": "string"}}}, "The decision"),
             "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+    "/exclusions": {"post": {
+        "summary": "Keep one rating, or one device's ratings at a station over days, out of every "
+                   "figure (inspectors, admins)", "security": STAFF,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+            {"type": "object", "required": ["rating_id", "reason"], "properties": {
+                "rating_id": {"type": "integer", "minimum": 1},
+                "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}},
+            {"type": "object", "required": ["station", "device", "from", "to", "reason"],
+             "properties": {
+                 "station": {"type": "string"}, "device": {"type": "string"},
+                 "from": {"type": "string", "format": "date"},
+                 "to": {"type": "string", "format": "date"},
+                 "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}]}}}},
+        "responses": {"201": _json(_ref("Exclusion"), "The exclusion and the ratings it holds"),
+                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+    "/exclusions/{exclusion_id}/lift": {"post": {
+        "summary": "End an exclusion, with a reason (inspectors, admins)", "security": STAFF,
+        "parameters": [{"name": "exclusion_id", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 0,
+                                   "maximum": 9223372036854775807}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["reason"], "properties": {
+                "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
+        "responses": {"200": _json(_ref("Exclusion"), "The exclusion and the ratings it released"),
+                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+    "/signals": {"get": {
+        "summary": "What may be gaming the counts (inspectors, admins)", "security": STAFF,
+        "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": _ref("Signal")}}}, "The signals"),
+            "401": ERROR, "403": ERROR}}},
     "/openapi.json": {"get": {"summary": "This description",
                               "responses": {"200": {"description": "OpenAPI 3"}}}},
 }

@@ -25,20 +25,35 @@ def has_control_characters(text: str) -> bool:
 
 
 def record(db: Database, *, station_id: int, rated_at: datetime, score: int, comment: str = "",
-           reasons: tuple[str, ...] = (), source: str, once_key: str | None, tz) -> bool:
-    """Insert one rating (the rollups follow by trigger); False if ``once_key`` was seen before.
+           reasons: tuple[str, ...] = (), source: str, once_key: str | None, tz,
+           device_id: int | None = None, held_reason: str | None = None) -> int | None:
+    """Insert one rating (the rollups follow by trigger); its id, or None if ``once_key`` was
+    seen before. ``held_reason`` (feedback.counting) keeps it out of the counts.
 
     Call inside write().
     """
     cursor = db.execute(
         """
-        INSERT INTO ratings (station_id, rated_at, day, score, comment, reasons, source, once_key)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO ratings (station_id, rated_at, day, score, comment, reasons, source, once_key,
+                             device_id, held_reason)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (once_key) DO NOTHING
         """,
         [station_id, to_utc_text(rated_at), local_day(rated_at, tz).isoformat(), score,
-         comment, ";".join(reasons), source, once_key],
+         comment, ";".join(reasons), source, once_key, device_id, held_reason],
     )
+    return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+def add_details(db: Database, rating_id: int, comment: str, reasons: tuple[str, ...],
+                now: datetime) -> bool:
+    """Attach a comment and reasons to a rating, once; False if it has them already.
+
+    Call inside write()."""
+    cursor = db.execute(
+        """INSERT INTO rating_details (rating_id, comment, reasons, added_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (rating_id) DO NOTHING""",
+        [rating_id, comment, ";".join(reasons), to_utc_text(now)])
     return cursor.rowcount == 1
 
 

@@ -131,7 +131,7 @@ def amenity_list(station: dict) -> list[str]:
 def summaries(db: Database, tz, where: str = "1", params=()) -> list[dict]:
     """Public JSON summaries of the stations matching ``where`` (SQL on ``stations``), by code."""
     rows = db.query(
-        f"""SELECT stations.*, n1, n2, n3, n4, n5, last_rated_at FROM stations
+        f"""SELECT stations.*, n1, n2, n3, n4, n5, held, last_rated_at FROM stations
             LEFT JOIN station_totals ON station_totals.station_id = stations.id
             WHERE {where} ORDER BY code""", list(params))
     out = []
@@ -143,6 +143,7 @@ def summaries(db: Database, tz, where: str = "1", params=()) -> list[dict]:
             "tier": row["tier"], "kind": row["kind"], "status": row["status"],
             "opened_on": row["opened_on"], "amenities": amenity_list(row),
             "ratings_total": sum(counts.values()),
+            "held_total": row["held"] or 0,
             "satisfaction_rate": scale.satisfaction_rate(counts),
             "last_rated_at": local_iso(row["last_rated_at"], tz),
         })

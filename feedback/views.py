@@ -1,15 +1,20 @@
 """The worker's pages: the rating form, its thank-you page, and errors in the worker's language."""
+import base64
+import hashlib
+import hmac
 import re
 import secrets
+from datetime import datetime, timedelta
 from functools import partial
 
 from flask import (Blueprint, current_app, make_response, redirect, render_template,
                    request, url_for)
 from werkzeug.exceptions import HTTPException
 
-from feedback import clock, i18n, scale, stations
+from feedback import clock, counting, devices, i18n, scale, stations
+from feedback.clock import local_day
 from feedback.db import get_db, write
-from feedback.ratings import (MAX_COMMENT, REASONS, has_control_characters,
+from feedback.ratings import (MAX_COMMENT, REASONS, add_details, has_control_characters,
                               normalise_newlines, record)
 from feedback.scale import LABELS, SCORES, is_bad
 from qr import links
@@ -25,6 +30,7 @@ WORKER_FORM_LIMIT = 16 * 1024
 def limit_worker_forms():
     if request.path.startswith("/s/"):
         request.max_content_length = WORKER_FORM_LIMIT
+
 
 ONCE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -65,61 +71,144 @@ def station_for_link(code: str, token: str) -> dict:
 
 @bp.route("/s/<code>/<token>", methods=["GET", "POST"])
 def rate(code: str, token: str):
+    """The rating page: five faces, each a submit button, so one tap records a rating."""
     station = station_for_link(code, token)
     if request.method != "POST":  # GET, and HEAD with it
-        return render_form(station, key=secrets.token_urlsafe(16))
+        response = render_form(station, key=secrets.token_urlsafe(16))
+        devices.remember(response)
+        return response
 
     form = request.form
     score_text = form.get("score", "")
-    comment = normalise_newlines(form.get("comment", "")).strip()
-    chosen = set(form.getlist("reason"))
-    reasons = tuple(reason for reason in REASONS if reason in chosen)  # repeats collapse
     key = form.get("key", "")
-    error = None
+    comment, reasons, error = read_details(form)  # a form from before one tap may carry them
     if not ONCE_KEY.fullmatch(key):
         error = "form_expired"
         key = secrets.token_urlsafe(16)
     elif score_text not in {"1", "2", "3", "4", "5"}:
         error = "pick_score"
-    elif len(comment) > MAX_COMMENT:
-        error = "comment_too_long"
-    elif has_control_characters(comment):
-        error = "bad_text"
-        comment = ""
-    elif not chosen <= set(REASONS):
-        error = "bad_reason"
     if error:
-        return render_form(station, key=key, error=error, status=400,
-                           selected=score_text, comment=comment, reasons=reasons)
+        return render_form(station, key=key, error=error, status=400)
 
     score = int(score_text)
-    db = get_db()
+    db, now, tz = get_db(), clock.now(), current_app.config["TIMEZONE"]
+    hashed = devices.this_browser()  # None without a genuine cookie: it counts, as it must
     with write(db):
-        record(db, station_id=station["id"], rated_at=clock.now(), score=score, comment=comment,
-               reasons=reasons if is_bad(score) else (), source="form",
-               once_key=f"form:{key}", tz=current_app.config["TIMEZONE"])
+        device = devices.find_or_add(db, hashed, now) if hashed else None
+        rating_id = record(db, station_id=station["id"], rated_at=now, score=score,
+                           comment=comment, reasons=reasons if is_bad(score) else (),
+                           source="form", once_key=f"form:{key}", tz=tz,
+                           device_id=device["id"] if device else None,
+                           held_reason=counting.hold_for(db, station["id"], device,
+                                                         local_day(now, tz)))
+        if rating_id is None:  # a resent form: the rating its first sending made
+            rating_id = db.execute("SELECT id FROM ratings WHERE once_key = ?",
+                                   [f"form:{key}"]).fetchone()[0]
     # 303 after POST: a reload shows the thanks page instead of offering to resend the form
-    return redirect(url_for(".thanks", code=code, token=token, lang=form.get("lang")), 303)
+    response = redirect(url_for(".thanks", code=code, token=token, lang=form.get("lang"),
+                                r=details_pass(rating_id, now)), 303)
+    devices.remember(response)
+    return response
 
 
-def render_form(station: dict, key: str, error: str | None = None, status: int = 200,
-                selected: str = "", comment: str = "", reasons: tuple = ()):
+def read_details(form) -> tuple[str, tuple[str, ...], str | None]:
+    """(comment, reasons, error key or None) from a form; reasons are known keys, each once."""
+    comment = normalise_newlines(form.get("comment", "")).strip()
+    chosen = set(form.getlist("reason"))
+    reasons = tuple(reason for reason in REASONS if reason in chosen)
+    if len(comment) > MAX_COMMENT:
+        return comment[:MAX_COMMENT], reasons, "comment_too_long"
+    if has_control_characters(comment):
+        return "", reasons, "bad_text"
+    if not chosen <= set(REASONS):
+        return comment, reasons, "bad_reason"
+    return comment, reasons, None
+
+
+def render_form(station: dict, key: str, error: str | None = None, status: int = 200):
     lang = i18n.choose()
     response = render_page("rate.html", status, station=station, key=key, error=error,
-                           selected=selected, comment=comment, chosen_reasons=reasons,
-                           scores=SCORES, labels=LABELS[lang], reasons=REASONS,
-                           max_comment=MAX_COMMENT, faces=scale.FACES, face_eyes=scale.FACE_EYES,
-                           face_eye_radius=scale.FACE_EYE_RADIUS, mouth_path=scale.mouth_path)
+                           scores=SCORES, labels=LABELS[lang], faces=scale.FACES,
+                           face_eyes=scale.FACE_EYES, face_eye_radius=scale.FACE_EYE_RADIUS,
+                           mouth_path=scale.mouth_path)
     # the one-time key is this page's alone: a shared cache must never hand it to another worker
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
+# Details (a comment, reasons) may follow a rating from the browser that made it, once, within
+# DETAILS_WINDOW. The thank-you page's link carries a signed pass naming the rating, given only
+# to that browser; a browser with a device cookie must also be the rating's device.
+DETAILS_WINDOW = timedelta(minutes=30)
+
+
+def _pass_mac(rating_id: int, issued: int) -> str:
+    mac = hmac.new(current_app.config["SECRET_KEY"].encode(),
+                   f"details\x1f{rating_id}\x1f{issued}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:12]).decode()
+
+
+def details_pass(rating_id: int, issued: datetime) -> str:
+    stamp = int(issued.timestamp())
+    return f"{rating_id}.{stamp}.{_pass_mac(rating_id, stamp)}"
+
+
+def rating_for_details(station: dict, pass_text: str | None) -> dict:
+    """The rating a details pass names, if this browser may still add details to it; else a
+    WorkerError saying why."""
+    parts = (pass_text or "").split(".")
+    if len(parts) != 3 or not all(re.fullmatch(r"[0-9]{1,19}", part) for part in parts[:2]) \
+            or not hmac.compare_digest(parts[2].encode(),
+                                       _pass_mac(int(parts[0]), int(parts[1])).encode()):
+        raise WorkerError(403, "not_yours")
+    rating_id, issued = int(parts[0]), int(parts[1])
+    db = get_db()
+    rating = next(db.query("""SELECT ratings.id, station_id, score, device_id, key_hash,
+                                     rating_details.rating_id IS NOT NULL AS detailed
+                              FROM ratings LEFT JOIN devices ON devices.id = device_id
+                              LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
+                              WHERE ratings.id = ?""", [rating_id]), None)
+    if rating is None or rating["station_id"] != station["id"]:
+        raise WorkerError(403, "not_yours")
+    if rating["key_hash"] is not None and rating["key_hash"] != devices.this_browser():
+        raise WorkerError(403, "not_yours")
+    if clock.now().timestamp() - issued > DETAILS_WINDOW.total_seconds():
+        raise WorkerError(410, "too_late")
+    if rating["detailed"]:
+        raise WorkerError(409, "already_detailed")
+    return rating
+
+
 @bp.route("/s/<code>/<token>/thanks")
 def thanks(code: str, token: str):
     station = station_for_link(code, token)
-    return render_page("thanks.html", station=station,
-                       amenities=stations.amenity_list(station))
+    try:
+        rating = rating_for_details(station, request.args.get("r"))
+    except WorkerError:
+        rating = None  # no details form: thanks all the same
+    return render_page("thanks.html", station=station, amenities=stations.amenity_list(station),
+                       rating=rating, details_pass=request.args.get("r"), reasons=REASONS,
+                       bad=rating is not None and is_bad(rating["score"]),
+                       max_comment=MAX_COMMENT, received=request.args.get("sent") == "1")
+
+
+@bp.post("/s/<code>/<token>/details")
+def details(code: str, token: str):
+    """A comment, and for a bad rating its reasons, added to the rating just made."""
+    station = station_for_link(code, token)
+    rating = rating_for_details(station, request.form.get("r"))
+    comment, reasons, error = read_details(request.form)
+    if error:
+        raise WorkerError(400, error)
+    if not comment and not (reasons and is_bad(rating["score"])):
+        raise WorkerError(400, "nothing_to_add")
+    db = get_db()
+    with write(db):
+        if not add_details(db, rating["id"], comment, reasons if is_bad(rating["score"]) else (),
+                           clock.now()):
+            raise WorkerError(409, "already_detailed")
+    return redirect(url_for(".thanks", code=code, token=token, lang=request.form.get("lang"),
+                            sent=1), 303)
 
 
 @bp.route("/favicon.ico")

@@ -186,8 +186,10 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
             last_rated[row["code"]] = date.fromisoformat(row["last_day"])
 
     bad_ratings = list(db.query(
-        f"""SELECT code, rated_at, score, comment, reasons FROM ratings
-            JOIN stations ON stations.id = station_id
+        f"""SELECT code, rated_at, score, coalesce(rating_details.comment, ratings.comment) AS comment,
+                   coalesce(nullif(rating_details.reasons, ''), ratings.reasons) AS reasons
+            FROM counted_ratings AS ratings JOIN stations ON stations.id = station_id
+            LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
             WHERE ratings.day = ? AND score < {scale.SATISFIED_FROM} AND {where}""",
         [day.isoformat(), *params]))
     flagged = db.execute(

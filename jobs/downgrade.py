@@ -50,8 +50,8 @@ def load(db, as_of: date, tz) -> tuple[list[dict], dict[str, dict[str, int]]]:
         for row in db.query(
             # the last rating before D, so a scan of a past date says what was known then
             """SELECT code, tier, status, opened_on,
-                      (SELECT max(rated_at) FROM ratings WHERE station_id = stations.id
-                       AND day < ?) AS last_rated_at
+                      (SELECT max(rated_at) FROM counted_ratings
+                       WHERE station_id = stations.id AND day < ?) AS last_rated_at
                FROM stations WHERE status = 'listed'""", [as_of.isoformat()])
     ]
     monthly: dict[str, dict[str, int]] = {}
