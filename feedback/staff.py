@@ -4,9 +4,9 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from feedback import clock
+from feedback import clock, counting, signals
 from feedback.clock import parse_day
-from feedback.auth import current_user, staff_required, visible_stations_sql
+from feedback.auth import current_user, staff_required, visible_station, visible_stations_sql
 from feedback.db import get_db, write
 from feedback.stations import summaries
 from jobs import downgrade, tasks
@@ -94,3 +94,58 @@ def decide(code: str):
     flash(f"{code}: " + (f"已降为 {result['new_tier']} / now {result['new_tier']}"
                          if decision == "confirm" else "已驳回 / dismissed"))
     return redirect(url_for(".flags"), 303)
+
+
+SIGNAL_TITLES = {
+    "single_device": "近90天评价只来自一两部手机 Kept alive by one or two phones",
+    "burst": "10分钟内集中评价 Burst of ratings",
+    "impossible_travel": "同一手机移动过快 Impossible travel",
+    "many_stations": "同一手机一天评价过多驿站 One phone, many stations",
+}
+
+
+def exclusion_days(signal: dict, today: date) -> tuple[str, str]:
+    """The local days an exclusion proposed from a signal covers."""
+    if signal["kind"] == "single_device":
+        return (today - timedelta(days=signals.SINGLE_DEVICE_DAYS - 1)).isoformat(), today.isoformat()
+    return signal["from"][:10], signal["to"][:10]
+
+
+@bp.get("/signals")
+@staff_required("inspector", "admin")
+def signal_list():
+    """What may be gaming the counts, each with its ratings and a way to exclude them."""
+    today = clock.today()
+    found = signals.find_now(get_db(), today, current_app.config["TIMEZONE"])
+    for signal in found:
+        signal["days"] = exclusion_days(signal, today)
+    return render_template("signals.html", signals=found, titles=SIGNAL_TITLES)
+
+
+@bp.post("/signals/exclude")
+@staff_required("inspector", "admin")
+def exclude_from_signal():
+    """Exclude what a signal points at: one device's ratings at a station over days, or the
+    ratings of a burst one by one."""
+    form, db = request.form, get_db()
+    by, now = current_user()["username"], clock.now()
+    station = visible_station(form.get("station", ""))
+    try:
+        with write(db):
+            if form.get("device"):
+                result = counting.exclude_device(db, station["id"], form["device"],
+                                                 parse_day(form.get("from", "")),
+                                                 parse_day(form.get("to", "")),
+                                                 form.get("reason"), by, now)
+                held = result["ratings"]
+            else:
+                ids = [int(part) for part in form.get("rating_ids", "").split(",") if part.isdigit()]
+                held = sum(counting.exclude_rating(db, rating_id, form.get("reason"), by, now)["ratings"]
+                           for rating_id in ids)
+    except (counting.BadExclusion, ValueError) as error:
+        flash(f"{station['code']}: 未排除,{error} / nothing excluded: {error}")
+    except counting.NotFound:
+        abort(404)
+    else:
+        flash(f"{station['code']}: 已排除 {held} 条评价 / {held} rating(s) excluded")
+    return redirect(url_for(".signal_list"), 303)

@@ -1,0 +1,304 @@
+"""One phone, one counted vote: repeats, staff devices, exclusions, and rollups that stay exact."""
+from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feedback import counting, devices
+from feedback.db import write
+from feedback.ratings import record
+from test_staff import PASSWORD, make_user, sign_in  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def rate(client, stations_loaded, station_url):
+    """Rate a station from a client as a phone does: the form, then one tap."""
+    paths = {}
+
+    def tap(score=5, code="ST-001", phone=client):
+        path = paths.setdefault(code, urlsplit(station_url(code)).path)
+        html = phone.get(path).get_data(as_text=True)
+        key = html.split('name="key" value="')[1].split('"')[0]
+        response = phone.post(path, data={"score": str(score), "key": key})
+        assert response.status_code == 303
+        return response
+    return tap
+
+
+def summary(client, code="ST-001"):
+    found = client.get(f"/api/v1/stations/{code}").get_json()
+    return found["ratings_total"], found["held_total"]
+
+
+def test_one_phone_rating_twenty_times_in_a_day_counts_once(client, rate, db):
+    for _ in range(20):
+        rate(5)
+    assert summary(client) == (1, 19)
+    held = [row[0] for row in db.execute("SELECT held_reason FROM ratings ORDER BY id")]
+    assert held == [None] + ["repeat"] * 19
+
+
+def test_ten_phones_on_one_address_count_ten(app, client, rate):
+    for _ in range(10):
+        rate(4, phone=app.test_client())  # a new phone each: its own cookie, the same address
+    assert summary(client) == (10, 0)
+
+
+def test_a_phone_that_refuses_cookies_still_rates_and_counts(app, client, stations_loaded,
+                                                             station_url, db):
+    path = urlsplit(station_url("ST-001")).path
+    for n in range(3):
+        response = app.test_client().post(path, data={"score": "3", "key": f"no-cookie-key-{n:04d}"})
+        assert response.status_code == 303
+    assert summary(client) == (3, 0)
+    assert db.execute("SELECT count(*) FROM ratings WHERE device_id IS NULL").fetchone()[0] == 3
+
+
+def test_a_forged_device_cookie_counts_as_no_cookie(app, client, stations_loaded, station_url, db):
+    path = urlsplit(station_url("ST-001")).path
+    forged = app.test_client()
+    for n in range(2):  # a script that sends the same made-up cookie each time
+        forged.set_cookie(devices.COOKIE, "made-up-id.AAAAAAAAAAAAAAAA")
+        forged.post(path, data={"score": "5", "key": f"forged-key-{n:06d}"})
+    assert db.execute("SELECT count(*) FROM ratings WHERE device_id IS NULL").fetchone()[0] == 2
+    assert db.execute("SELECT count(*) FROM devices").fetchone()[0] == 0
+    assert summary(client) == (2, 0)
+
+
+def test_the_device_cookie_is_first_party_httponly_lax_and_only_a_hash_is_kept(client, rate, db):
+    rate(5)
+    cookie = client.get_cookie(devices.COOKIE)
+    assert cookie.http_only and cookie.same_site == "Lax"
+    random_id = cookie.value.split(".")[0]
+    stored = db.execute("SELECT key_hash, label FROM devices").fetchall()
+    assert len(stored) == 1 and random_id not in stored[0][0] and random_id not in stored[0][1]
+
+
+@pytest.mark.parametrize("first, second, counted", [
+    ("2026-11-28T15:59:59Z", "2026-11-28T16:00:00Z", 2),  # 23:59:59 and 00:00 in Shanghai
+    ("2026-11-28T16:00:00Z", "2026-11-29T15:59:59Z", 1),  # 00:00 and 23:59:59: one local day
+    ("2026-11-28T03:00:00Z", "2026-11-28T12:00:00Z", 1),  # 11:00 and 20:00
+])
+def test_the_repeat_rule_follows_local_days(client, rate, clock, first, second, counted):
+    clock.instant = datetime.fromisoformat(first.replace("Z", "+00:00"))
+    rate(5)
+    clock.instant = datetime.fromisoformat(second.replace("Z", "+00:00"))
+    rate(5)
+    assert summary(client) == (counted, 2 - counted)
+
+
+def test_the_day_edge_is_the_configured_zone(db_path, clock, monkeypatch, stations_loaded):
+    """The same two instants, a day apart in Shanghai, are one day in London."""
+    from app import create_app
+
+    monkeypatch.setenv("FEEDBACK_TIMEZONE", "Europe/London")
+    london = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
+    phone = london.test_client()
+    with london.app_context():
+        from qr.links import station_url as url_of
+        from feedback import stations
+        from feedback.db import get_db
+        path = urlsplit(url_of(stations.get(get_db(), "ST-002"))).path
+    for instant in ("2026-11-28T15:59:59Z", "2026-11-28T16:00:00Z"):
+        clock.instant = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+        key = phone.get(path).get_data(as_text=True).split('name="key" value="')[1].split('"')[0]
+        phone.post(path, data={"score": "5", "key": key})
+    found = phone.get("/api/v1/stations/ST-002").get_json()
+    assert (found["ratings_total"], found["held_total"]) == (1, 1)
+
+
+def test_a_manager_who_signed_in_on_his_phone_cannot_keep_his_station_alive(
+        app, client, runner, make_user, write_file, clock):
+    old = "code,name,district,tier,kind,opened_on\nOLD-1,老驿站,城区,city,fixed,2024-01-01\n"
+    runner.invoke(args=["stations", "import", write_file("old.csv", old)])
+    make_user("mgr", "manager", "--station", "OLD-1")
+    sign_in(client, "mgr")
+    path = urlsplit(runner.invoke(args=["stations", "url", "OLD-1"]).output.strip()).path
+    for month in (9, 10, 11):  # once a month, from the phone he signed in on
+        clock.instant = datetime(2026, month, 15, 4, tzinfo=timezone.utc)
+        key = client.get(path).get_data(as_text=True).split('name="key" value="')[1].split('"')[0]
+        client.post(path, data={"score": "5", "key": key})
+    assert summary(client, "OLD-1") == (0, 3)
+    scan = runner.invoke(args=["downgrade", "scan", "--as-of", "2026-12-01", "--json"])
+    assert '"code": "OLD-1"' in scan.output
+
+
+def test_the_ratings_api_shows_devices_and_what_counts(client, runner, make_user, rate):
+    rate(5)
+    rate(4)
+    make_user("ins", "inspector")
+    token = runner.invoke(args=["users", "token", "--username", "ins"]).output.strip()
+    items = client.get("/api/v1/stations/ST-001/ratings",
+                       headers={"Authorization": f"Bearer {token}"}).get_json()["items"]
+    assert [(i["score"], i["counted"], i["held_reason"]) for i in items] == [
+        (5, True, None), (4, False, "repeat")]
+    assert items[0]["device"] == items[1]["device"] and len(items[0]["device"]) == 10
+    assert all(isinstance(i["id"], int) for i in items)
+
+
+@pytest.fixture
+def inspector(client, runner, make_user):
+    make_user("ins", "inspector")
+    token = runner.invoke(args=["users", "token", "--username", "ins"]).output.strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_exclusion_changes_every_figure_and_stays_in_the_history(
+        app, client, runner, rate, inspector, db, clock):
+    rate(1)
+    rate(5, phone=app.test_client())
+    rating_id = db.execute("SELECT id FROM ratings WHERE score = 1").fetchone()[0]
+    digest = runner.invoke(args=["digest", "show", "--date", "2026-11-28", "--json"]).output
+    assert '"ratings_total": 2' in digest and '"bad_ratings_total": 1' in digest
+    made = client.post("/api/v1/exclusions", json={"rating_id": rating_id, "reason": "店长自评"},
+                       headers=inspector)
+    assert made.status_code == 201 and made.get_json()["ratings"] == 1
+    assert summary(client) == (1, 1)
+    digest = runner.invoke(args=["digest", "show", "--date", "2026-11-28", "--json"]).output
+    assert '"ratings_total": 1' in digest and '"bad_ratings_total": 0' in digest
+    history = client.get("/api/v1/stations/ST-001/history", headers=inspector).get_json()["items"]
+    assert history[-1]["action"] == "excluded" and "店长自评" in history[-1]["reason"]
+    assert history[-1]["by"] == "ins"
+    lifted = client.post(f"/api/v1/exclusions/{made.get_json()['id']}/lift",
+                         json={"reason": "核实为真实评价"}, headers=inspector)
+    assert lifted.status_code == 200 and summary(client) == (2, 0)
+    again = client.post(f"/api/v1/exclusions/{made.get_json()['id']}/lift",
+                        json={"reason": "再撤销"}, headers=inspector)
+    assert again.status_code == 400
+    actions = [e["action"] for e in client.get("/api/v1/stations/ST-001/history",
+                                               headers=inspector).get_json()["items"]]
+    assert actions[-2:] == ["excluded", "exclusion_lifted"]
+
+
+def test_a_device_exclusion_covers_its_ratings_over_the_days(app, client, rate, inspector, db, clock):
+    for day in range(3):
+        rate(5)
+        clock.advance(days=1)
+    label = db.execute("SELECT label FROM devices").fetchone()[0]
+    made = client.post("/api/v1/exclusions", headers=inspector, json={
+        "station": "ST-001", "device": label, "from": "2026-11-28", "to": "2026-11-29",
+        "reason": "同一部手机反复刷分"})
+    assert made.get_json()["ratings"] == 2 and summary(client) == (1, 2)
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"rating_id": 999, "reason": "x"}, 404),
+    ({"rating_id": "1", "reason": "x"}, 400),
+    ({"rating_id": 1}, 400),
+    ({"station": "NOPE", "device": "x", "from": "2026-11-01", "to": "2026-11-02", "reason": "x"}, 404),
+    ({"station": "ST-001", "device": "nobody", "from": "2026-11-01", "to": "2026-11-02", "reason": "x"}, 404),
+    ({"station": "ST-001", "device": "x", "from": "2026-11-05", "to": "2026-11-02", "reason": "x"}, 400),
+    ({"station": "ST-001", "device": "x", "from": "2026-W01-1", "to": "2026-11-02", "reason": "x"}, 400),
+])
+def test_bad_exclusions_are_refused_and_change_nothing(client, rate, inspector, db, body, status):
+    rate(5)
+    assert client.post("/api/v1/exclusions", json=body, headers=inspector).status_code == status
+    assert summary(client) == (1, 0)
+    assert db.execute("SELECT count(*) FROM exclusions").fetchone()[0] == 0
+
+
+def test_only_inspectors_and_admins_exclude_and_a_station_out_of_sight_is_404(
+        client, runner, make_user, rate, db):
+    rate(5)
+    make_user("pd", "district", "--district", "浦东新区")
+    token = runner.invoke(args=["users", "token", "--username", "pd"]).output.strip()
+    response = client.post("/api/v1/exclusions", json={"rating_id": 1, "reason": "x"},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+
+
+# The rollups are exact: after any mix of ratings, repeats, staff devices, exclusions and lifts,
+# station_days and station_totals equal a recount of the counted ratings.
+
+def recount(db):
+    days = {(row[0], row[1]): tuple(row[2:]) for row in db.execute(
+        """SELECT station_id, day, sum(score = 1), sum(score = 2), sum(score = 3), sum(score = 4),
+                  sum(score = 5) FROM counted_ratings GROUP BY station_id, day""")}
+    totals = {row[0]: tuple(row[1:]) for row in db.execute(
+        """SELECT station_id, sum(score = 1), sum(score = 2), sum(score = 3), sum(score = 4),
+                  sum(score = 5), max(rated_at) FROM counted_ratings GROUP BY station_id""")}
+    held = {row[0]: row[1] for row in db.execute(
+        """SELECT station_id, count(*) FROM ratings WHERE id NOT IN (SELECT id FROM counted_ratings)
+           GROUP BY station_id""")}
+    return days, totals, held
+
+
+def rollups(db):
+    days = {(row[0], row[1]): tuple(row[2:]) for row in db.execute(
+        "SELECT station_id, day, n1, n2, n3, n4, n5 FROM station_days") if any(row[2:])}
+    totals = {row[0]: tuple(row[1:]) for row in db.execute(
+        "SELECT station_id, n1, n2, n3, n4, n5, last_rated_at FROM station_totals") if any(row[1:6])}
+    held = {row[0]: row[1] for row in db.execute(
+        "SELECT station_id, held FROM station_totals") if row[1]}
+    return days, totals, held
+
+
+operation = st.one_of(
+    st.tuples(st.just("rate"), st.integers(1, 3), st.integers(0, 3), st.integers(1, 5),
+              st.integers(0, 40)),                      # station, device (0: none), score, hours later
+    st.tuples(st.just("exclude_rating"), st.integers(0, 60)),
+    st.tuples(st.just("exclude_device"), st.integers(1, 3), st.integers(1, 3), st.integers(0, 3),
+              st.integers(0, 3)),                       # station, device, from day, length
+    st.tuples(st.just("lift"), st.integers(0, 20)),
+    st.tuples(st.just("staff"), st.integers(1, 3)),     # a device signs in as staff
+)
+
+
+def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loaded):
+    from feedback.db import get_db
+
+    start = datetime(2026, 11, 1, 4, tzinfo=timezone.utc)
+    tz = app.config["TIMEZONE"]
+
+    @given(st.lists(operation, max_size=40))
+    @settings(max_examples=60, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(operations):
+        with app.app_context():
+            db = get_db()
+            with write(db):
+                for table in ("excluded_ratings", "exclusions", "rating_details", "station_history"):
+                    db.execute(f"DELETE FROM {table}")
+                db.execute("DROP TRIGGER ratings_are_append_only_delete")
+                db.execute("DELETE FROM ratings")
+                db.execute("DELETE FROM station_days")
+                db.execute("DELETE FROM station_totals")
+                db.execute("DELETE FROM devices")
+                db.execute("""CREATE TRIGGER ratings_are_append_only_delete BEFORE DELETE ON ratings
+                              BEGIN SELECT RAISE(ABORT, 'ratings are append-only'); END""")
+                device_rows = {n: devices.find_or_add(db, f"hash-{n}", start) for n in (1, 2, 3)}
+            now = start
+            for op in operations:
+                with write(db):
+                    if op[0] == "rate":
+                        _, station, device_n, score, hours = op
+                        now += timedelta(hours=hours)
+                        device = db.execute("SELECT * FROM devices WHERE id = ?",
+                                            [device_rows[device_n]["id"]]).fetchone() if device_n else None
+                        device = dict(zip(("id", "key_hash", "label", "staff_since", "created_at"),
+                                          device)) if device else None
+                        day = now.astimezone(tz).date()
+                        record(db, station_id=station, rated_at=now, score=score, source="form",
+                               once_key=None, tz=tz, device_id=device["id"] if device else None,
+                               held_reason=counting.hold_for(db, station, device, day))
+                    elif op[0] == "exclude_rating":
+                        ids = [row[0] for row in db.execute("SELECT id FROM ratings ORDER BY id")]
+                        if ids:
+                            counting.exclude_rating(db, ids[op[1] % len(ids)], "test", "t", now)
+                    elif op[0] == "exclude_device":
+                        _, station, device_n, offset, length = op
+                        first = date(2026, 11, 1) + timedelta(days=offset)
+                        counting.exclude_device(db, station, device_rows[device_n]["label"], first,
+                                                first + timedelta(days=length), "test", "t", now)
+                    elif op[0] == "lift":
+                        ids = [row[0] for row in db.execute(
+                            "SELECT id FROM exclusions WHERE lifted_at IS NULL ORDER BY id")]
+                        if ids:
+                            counting.lift(db, ids[op[1] % len(ids)], "test", "t", now)
+                    else:
+                        devices.mark_staff(db, f"hash-{op[1]}", now)
+                assert rollups(db) == recount(db)
+
+    run()
