@@ -1,9 +1,10 @@
 """Run every benchmark: ``make bench`` or ``python -m bench [name…]``."""
 import sys
 
-from bench import posters, province, slow_link
+from bench import posters, province, rating_post, slow_link
 
-BENCHMARKS = {"slow_link": slow_link.main, "posters": posters.main, "province": province.main}
+BENCHMARKS = {"slow_link": slow_link.main, "rating_post": rating_post.main,
+              "posters": posters.main, "province": province.main}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or BENCHMARKS:

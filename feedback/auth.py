@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from feedback import clock, devices, stations
@@ -347,8 +348,19 @@ def change_password():
     return render_template("password.html", error=error), 400 if error else 200
 
 
+class StaffSessions(SecureCookieSessionInterface):
+    """Sessions are for staff: a worker's page (/s/…) never reads or writes one, which spares
+    every rating the cost of a signed cookie."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/s/"):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
 def configure(app) -> None:
     """Session cookie settings and the CSRF token in templates."""
+    app.session_interface = StaffSessions()
     app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.jinja_env.globals["csrf_token"] = csrf_token

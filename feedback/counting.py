@@ -5,6 +5,7 @@ rollups follow by trigger (feedback/schema.py), so every figure reads counted ra
 """
 from datetime import date, datetime
 
+from feedback import devices
 from feedback.clock import to_utc_text
 
 REPEAT, STAFF_DEVICE, EXCLUDED = "repeat", "staff_device", "excluded"
@@ -32,14 +33,21 @@ def held_reason(staff_device: bool, rated_here_today: bool) -> str | None:
     return None
 
 
-def hold_for(db, station_id: int, device: dict | None, day: date) -> str | None:
-    """held_reason for a rating this device is making now at this station. Call inside write()."""
-    if device is None:
-        return None
-    earlier = db.execute(
-        "SELECT 1 FROM ratings WHERE device_id = ? AND station_id = ? AND day = ? LIMIT 1",
-        [device["id"], station_id, day.isoformat()]).fetchone()
-    return held_reason(device["staff_since"] is not None, earlier is not None)
+def device_and_hold(db, hashed: str | None, station_id: int, day: date,
+                    now: datetime) -> tuple[int | None, str | None]:
+    """(device id, held_reason) for a rating the browser with device hash ``hashed`` (None: no
+    cookie) is making now at this station; a device seen for the first time is added. One
+    query in the common case. Call inside write()."""
+    if hashed is None:
+        return None, None
+    row = db.execute(
+        """SELECT id, staff_since IS NOT NULL,
+                  EXISTS (SELECT 1 FROM ratings WHERE device_id = devices.id AND day = ?
+                          AND station_id = ?)
+           FROM devices WHERE key_hash = ?""", [day.isoformat(), station_id, hashed]).fetchone()
+    if row is None:
+        return devices.find_or_add(db, hashed, now)["id"], None
+    return row[0], held_reason(bool(row[1]), bool(row[2]))
 
 
 def check_reason(reason) -> str:

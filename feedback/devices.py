@@ -62,8 +62,10 @@ def remember(response) -> str:
 
 def find_or_add(db, hashed: str, now: datetime) -> dict:
     """The device row for a keyed hash, added on first sight. Call inside write()."""
-    db.execute("""INSERT INTO devices (key_hash, label, created_at) VALUES (?, ?, ?)
-                  ON CONFLICT (key_hash) DO NOTHING""",
+    found = next(db.query("SELECT * FROM devices WHERE key_hash = ?", [hashed]), None)
+    if found is not None:
+        return found
+    db.execute("INSERT INTO devices (key_hash, label, created_at) VALUES (?, ?, ?)",
                [hashed, secrets.token_hex(5), to_utc_text(now)])
     return next(db.query("SELECT * FROM devices WHERE key_hash = ?", [hashed]))
 

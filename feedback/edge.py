@@ -14,6 +14,18 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'un
                            "frame-ancestors 'none'; base-uri 'none'")
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    # a worker page's URL carries its link's signature: never hand it to another site
+    ("Referrer-Policy", "no-referrer"),
+    # staff pages and staff JSON must never sit in a shared or back-button cache; a response
+    # that may be cached (a poster, the favicon) says so itself
+    ("Cache-Control", "no-store"),
+)
+
+
 class BodyReadTimeout:
     """WSGI middleware: under gunicorn, reading the request body times out after ``seconds``."""
 
@@ -29,17 +41,13 @@ class BodyReadTimeout:
 
 def security_headers(response):
     """The headers every page and every JSON answer carries."""
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    # a worker page's URL carries its link's signature: never hand it to another site
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    # staff pages and staff JSON must never sit in a shared or back-button cache; a response
-    # that may be cached (a poster, the favicon) says so itself
-    headers.setdefault("Cache-Control", "no-store")
+    present = {name.lower() for name, _ in response.headers}
+    wanted = SECURITY_HEADERS
     if current_app.config["BASE_URL"].startswith("https://"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        wanted += (("Strict-Transport-Security", "max-age=31536000"),)
+    for name, value in wanted:
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
 
 

@@ -213,7 +213,8 @@ CREATE TABLE devices (
 );
 ALTER TABLE ratings ADD COLUMN device_id INTEGER REFERENCES devices (id);
 ALTER TABLE ratings ADD COLUMN held_reason TEXT CHECK (held_reason IN ('repeat', 'staff_device'));
-CREATE INDEX ratings_device ON ratings (device_id, rated_at) WHERE device_id IS NOT NULL;
+-- the repeat rule's lookup: this device, this day, this station
+CREATE INDEX ratings_device ON ratings (device_id, day, station_id) WHERE device_id IS NOT NULL;
 ALTER TABLE station_totals ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE rating_details (

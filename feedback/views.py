@@ -6,8 +6,9 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from functools import partial
+from urllib.parse import urlencode
 
-from flask import (Blueprint, current_app, make_response, redirect, render_template,
+from flask import (Blueprint, Response, current_app, make_response, redirect, render_template,
                    request, url_for)
 from werkzeug.exceptions import HTTPException
 
@@ -94,20 +95,22 @@ def rate(code: str, token: str):
     db, now, tz = get_db(), clock.now(), current_app.config["TIMEZONE"]
     hashed = devices.this_browser()  # None without a genuine cookie: it counts, as it must
     with write(db):
-        device = devices.find_or_add(db, hashed, now) if hashed else None
+        device_id, held = counting.device_and_hold(db, hashed, station["id"], local_day(now, tz),
+                                                   now)
         rating_id = record(db, station_id=station["id"], rated_at=now, score=score,
                            comment=comment, reasons=reasons if is_bad(score) else (),
-                           source="form", once_key=f"form:{key}", tz=tz,
-                           device_id=device["id"] if device else None,
-                           held_reason=counting.hold_for(db, station["id"], device,
-                                                         local_day(now, tz)))
+                           source="form", once_key=f"form:{key}", tz=tz, device_id=device_id,
+                           held_reason=held)
         if rating_id is None:  # a resent form: the rating its first sending made
             rating_id = db.execute("SELECT id FROM ratings WHERE once_key = ?",
                                    [f"form:{key}"]).fetchone()[0]
     # 303 after POST: a reload shows the thanks page instead of offering to resend the form
-    response = redirect(url_for(".thanks", code=code, token=token, lang=form.get("lang"),
-                                r=details_pass(rating_id, now)), 303)
-    devices.remember(response)
+    query = {"r": details_pass(rating_id, now)}
+    if form.get("lang") in i18n.LANGUAGES:
+        query["lang"] = form["lang"]
+    response = Response(status=303, headers={"Location": f"{request.path}/thanks?{urlencode(query)}"})
+    if hashed is None:
+        devices.remember(response)
     return response
 
 

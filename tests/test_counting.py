@@ -269,20 +269,18 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
                 db.execute("""CREATE TRIGGER ratings_are_append_only_delete BEFORE DELETE ON ratings
                               BEGIN SELECT RAISE(ABORT, 'ratings are append-only'); END""")
                 device_rows = {n: devices.find_or_add(db, f"hash-{n}", start) for n in (1, 2, 3)}
+                assert counting.device_and_hold(db, None, 1, start.date(), start) == (None, None)
             now = start
             for op in operations:
                 with write(db):
                     if op[0] == "rate":
                         _, station, device_n, score, hours = op
                         now += timedelta(hours=hours)
-                        device = db.execute("SELECT * FROM devices WHERE id = ?",
-                                            [device_rows[device_n]["id"]]).fetchone() if device_n else None
-                        device = dict(zip(("id", "key_hash", "label", "staff_since", "created_at"),
-                                          device)) if device else None
-                        day = now.astimezone(tz).date()
+                        device_id, held = counting.device_and_hold(
+                            db, f"hash-{device_n}" if device_n else None, station,
+                            now.astimezone(tz).date(), now)
                         record(db, station_id=station, rated_at=now, score=score, source="form",
-                               once_key=None, tz=tz, device_id=device["id"] if device else None,
-                               held_reason=counting.hold_for(db, station, device, day))
+                               once_key=None, tz=tz, device_id=device_id, held_reason=held)
                     elif op[0] == "exclude_rating":
                         ids = [row[0] for row in db.execute("SELECT id FROM ratings ORDER BY id")]
                         if ids:
