@@ -193,3 +193,9 @@ def test_each_form_has_its_own_key_and_is_never_cached(client, form_path):
     first, second = client.get(form_path), client.get(form_path)
     assert once_key(first.get_data(as_text=True)) != once_key(second.get_data(as_text=True))
     assert "no-store" in first.headers["Cache-Control"] and "private" in first.headers["Cache-Control"]
+
+
+def test_thanks_page_with_its_details_form_fits_a_slow_link(client, form_path):
+    _, page = thanks_after(client, form_path, 1)
+    assert len(page.encode()) <= 16 * 1024
+    assert re.findall(r'(?:src|href)="([^"]+)"', page) == ["/favicon.ico", "?lang=en"]
