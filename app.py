@@ -1,7 +1,7 @@
 """The station feedback service: ``flask --app app run`` serves it, ``flask --app app --help`` lists its commands."""
 from flask import Flask
 
-from feedback import api, auth, cli, config, edge, schema, staff, views
+from feedback import api, auth, cli, config, edge, i18n, schema, staff, views
 from feedback.clock import SystemClock
 from feedback.db import Connections, get_db
 from feedback.scale import LABELS
@@ -35,6 +35,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     cli.register(app)
     jobs_cli.register(app)
     app.jinja_env.globals["labels"] = LABELS["zh"]
+    app.jinja_env.globals["tier_labels"] = i18n.TIER_LABELS
     app.jinja_env.filters["reason_label"] = reason_label
     app.jinja_env.filters["inert"] = inert
     if app.config["SCHEDULER"] and not app.testing:

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from feedback import clock, counting, signals, stations
-from feedback.auth import current_user, staff_required, visible_station, visible_stations_sql
+from feedback import cases, clock, counting, signals, stations
+from feedback.auth import (current_user, staff_required, visible_case, visible_station,
+                           visible_stations_sql)
 from feedback.clock import local_iso, parse_day
 from feedback.db import get_db, write
 from feedback.openapi import document
@@ -15,6 +16,7 @@ from jobs import downgrade
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health = Blueprint("health", __name__)
 
+ID = "int(max=9223372036854775807)"  # a row id in a path: past SQLite's range is a 404
 MAX_RATINGS = 10_000
 MAX_OFFSET = 1_000_000_000
 
@@ -175,7 +177,7 @@ def exclude():
     return result, 201
 
 
-@bp.post("/exclusions/<int(max=9223372036854775807):exclusion_id>/lift")
+@bp.post(f"/exclusions/<{ID}:exclusion_id>/lift")
 @staff_required("inspector", "admin")
 def lift(exclusion_id: int):
     """End an exclusion, with a reason: its ratings count again."""
@@ -196,6 +198,50 @@ def lift(exclusion_id: int):
 def signal_list():
     """What may be gaming the counts, for inspectors to look into."""
     return {"items": signals.find_now(get_db(), clock.today(), tz())}
+
+
+@bp.get("/cases")
+@staff_required()
+def case_list():
+    """The follow-up cases of the stations this account may see, overdue first."""
+    status = request.args.get("status")
+    if status is not None and status not in cases.STATUSES:
+        abort(400, f"status must be one of {', '.join(cases.STATUSES)}")
+    where, params = visible_stations_sql(current_user())
+    found = cases.listing(get_db(), where, params, clock.today(), status)
+    return {"items": [cases.as_json(case) for case in found]}
+
+
+def case_step(case_id: int, step) -> dict:
+    """Run ``step(db, case)`` on a case this account may see, in one write; 400 with the
+    reason when the rules refuse it."""
+    case = visible_case(case_id)
+    db = get_db()
+    try:
+        with write(db):
+            step(db, case)
+    except cases.BadStep as error:
+        abort(400, str(error))
+    return cases.as_json(cases.listing(db, "cases.id = ?", [case_id], clock.today())[0])
+
+
+@bp.post(f"/cases/<{ID}:case_id>/resolve")
+@staff_required("manager", "admin")
+def resolve_case(case_id: int):
+    """The station's manager says what was done; the case is resolved."""
+    note = json_body('{"note": "what was done"}').get("note")
+    return case_step(case_id, lambda db, case: cases.resolve(
+        db, case, note, current_user()["username"], clock.now(), tz()))
+
+
+@bp.post(f"/cases/<{ID}:case_id>/reopen")
+@staff_required("district", "inspector", "admin")
+def reopen_case(case_id: int):
+    """Open a resolved case again, with a reason: it gets a new due day."""
+    reason = json_body('{"reason": "…"}').get("reason")
+    return case_step(case_id, lambda db, case: cases.reopen(
+        db, case, reason, current_user()["username"], clock.now(), tz(),
+        current_app.config["FOLLOWUP_DAYS"]))
 
 
 @bp.get("/openapi.json")

@@ -209,6 +209,17 @@ def visible_station(code: str) -> dict:
     return station
 
 
+def visible_case(case_id: int) -> dict:
+    """The case, if the signed-in staff member may see its station; 404 otherwise."""
+    from feedback import cases
+
+    case = cases.get(get_db(), case_id)
+    if case is None or not can_see(current_user(), {"code": case["station_code"],
+                                                    "district": case["district"]}):
+        abort(404, f"no case {case_id} that you may see")
+    return case
+
+
 def visible_stations_sql(user: dict) -> tuple[str, list]:
     """A WHERE clause (on table ``stations``) for the stations this user may see."""
     if user["role"] in SEES_EVERY_STATION:

@@ -1,6 +1,7 @@
 """The commands of ``flask --app app …``: stations, ratings, users, qr and demo."""
 import csv
 import getpass
+import json
 import os
 import sys
 
@@ -8,9 +9,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from feedback import auth, clock, demo, imports, stations
+from feedback import auth, cases, clock, demo, imports, stations, workdays
 from feedback.db import get_db, write
 from feedback.ratings import record
+from jobs.cli import Day
 from qr.cli import qr_cli
 from qr.links import station_url
 
@@ -257,10 +259,39 @@ def demo_command():
                    "then sign in at /login.")
 
 
+cases_cli = AppGroup("cases", help="Follow-up cases of bad ratings.")
+calendar_cli = AppGroup("calendar", help="China's official working days.")
+
+
+@cases_cli.command("list")
+@click.option("--status", type=click.Choice(cases.STATUSES), help="Only cases in this state.")
+@click.option("--json", "as_json", is_flag=True, help="Print the cases as JSON.")
+def list_cases(status, as_json):
+    """List the follow-up cases, overdue first."""
+    found = cases.listing(get_db(), "1", [], clock.today(), status)
+    if as_json:
+        click.echo(json.dumps([cases.as_json(case) for case in found], ensure_ascii=False, indent=2))
+        return
+    for case in found:
+        state = "overdue" if case["overdue"] else case["status"]
+        click.echo(f"{case['id']}\t{case['station_code']}\t{state}\topened {case['opened_on']}\t"
+                   f"due {case['due_on']}\t{case['ratings_total']} bad rating(s)")
+
+
+@calendar_cli.command("due")
+@click.option("--from", "start", required=True, type=Day(), help="The day a case opened.")
+@click.option("--days", required=True, type=click.IntRange(1, 366), help="Working days.")
+def due(start, days):
+    """Print the date N working days after the given day, by China's official calendar."""
+    click.echo(workdays.add_working_days(start, days).isoformat())
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to the app's command line."""
     app.cli.add_command(stations_cli)
     app.cli.add_command(ratings_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(cases_cli)
+    app.cli.add_command(calendar_cli)
     app.cli.add_command(qr_cli)
     app.cli.add_command(demo_command)

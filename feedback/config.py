@@ -77,7 +77,12 @@ def from_environment(environ=os.environ) -> dict:
     if not body_timeout.isascii() or not body_timeout.isdigit() or not 1 <= int(body_timeout) <= 300:
         raise ConfigError(f"FEEDBACK_BODY_READ_TIMEOUT {body_timeout!r} must be seconds, 1 to 300")
 
+    followup = environ.get("FEEDBACK_FOLLOWUP_DAYS", "5")
+    if not followup.isascii() or not followup.isdigit() or not 1 <= int(followup) <= 60:
+        raise ConfigError(f"FEEDBACK_FOLLOWUP_DAYS {followup!r} must be working days, 1 to 60")
+
     return {
+        "FOLLOWUP_DAYS": int(followup),
         "PROXIES": int(proxies),
         "BODY_READ_TIMEOUT": int(body_timeout),
         "DIGEST_AT": (hour, minute),

@@ -25,6 +25,7 @@ TEXT = {
         "form_expired": "页面已过期,请重新打开并提交。",
         "bad_text": "留言里有无法识别的字符,请重新输入。",
         "tap_hint": "点一下表情即可提交。",
+        "you_said_we_did": "你说我改",
         "details_prompt": "愿意多说几句吗?(选填)",
         "send_details": "发送",
         "details_received": "已收到您的补充说明,谢谢!",
@@ -65,6 +66,7 @@ TEXT = {
         "form_expired": "This page has expired. Please open it again and resend.",
         "bad_text": "Your comment holds characters we cannot take. Please type it again.",
         "tap_hint": "One tap on a face sends your rating.",
+        "you_said_we_did": "You said, we did",
         "details_prompt": "Anything to add? (optional)",
         "send_details": "Send",
         "details_received": "Thank you: we have your details too.",
@@ -87,6 +89,10 @@ TEXT = {
         "amenity.toilet": "Toilet", "amenity.wifi": "Wi-Fi", "amenity.air-conditioning": "Air conditioning",
     },
 }
+
+
+# Staff pages show keys by their labels, Chinese first.
+TIER_LABELS = {"city": "市级", "provincial": "省级", "national": "国家级"}
 
 
 def choose() -> str:

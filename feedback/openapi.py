@@ -16,6 +16,8 @@ NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True,
 TIERS = ["city", "provincial", "national"]
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 STAFF = [{"session": []}, {"bearer": []}]
+CASE_ID = {"name": "case_id", "in": "path", "required": True,
+           "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}}
 
 SCHEMAS = {
     "Error": {"type": "object", "properties": {"error": {"type": "string"},
@@ -49,6 +51,17 @@ SCHEMAS = {
         "counted": {"type": "boolean"},
         "held_reason": {"type": "string", "nullable": True,
                         "enum": ["repeat", "staff_device", "excluded", None]}}},
+    "Case": {"type": "object", "required": ["id", "station_code", "status", "opened_on", "due_on",
+                                            "ratings_total", "reasons", "resolved_at", "note"],
+             "properties": {
+        "id": {"type": "integer"}, "station_code": {"type": "string"},
+        "status": {"type": "string", "enum": ["open", "overdue", "resolved"]},
+        "opened_on": {"type": "string", "format": "date"},
+        "due_on": {"type": "string", "format": "date"},
+        "ratings_total": {"type": "integer", "description": "its counted bad ratings"},
+        "reasons": {"type": "object", "additionalProperties": {"type": "integer"},
+                    "description": "how often each reason was given"},
+        "resolved_at": NULLABLE_TIME, "note": {"type": "string", "nullable": True}}},
     "Exclusion": {"type": "object", "required": ["id", "ratings"], "properties": {
         "id": {"type": "integer"}, "ratings": {"type": "integer",
                                                "description": "how many ratings it holds (or released)"}}},
@@ -143,6 +156,31 @@ PATHS = {
             "type": "object", "required": ["reason"], "properties": {
                 "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
         "responses": {"200": _json(_ref("Exclusion"), "The exclusion and the ratings it released"),
+                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+    "/cases": {"get": {
+        "summary": "Follow-up cases of the stations this account may see, overdue first",
+        "security": STAFF, "parameters": [
+            {"name": "status", "in": "query",
+             "schema": {"type": "string", "enum": ["open", "overdue", "resolved"]},
+             "description": "open includes overdue"}],
+        "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": _ref("Case")}}}, "The cases"),
+            "400": ERROR, "401": ERROR}}},
+    "/cases/{case_id}/resolve": {"post": {
+        "summary": "The station's manager says what was done (managers, admins)",
+        "security": STAFF, "parameters": [CASE_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["note"], "properties": {
+                "note": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
+        "responses": {"200": _json(_ref("Case"), "The case, resolved"),
+                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+    "/cases/{case_id}/reopen": {"post": {
+        "summary": "Open a case resolved in the last 14 days again (districts, inspectors, admins)",
+        "security": STAFF, "parameters": [CASE_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["reason"], "properties": {
+                "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
+        "responses": {"200": _json(_ref("Case"), "The case, open with a new due day"),
                       "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
     "/signals": {"get": {
         "summary": "What may be gaming the counts (inspectors, admins)", "security": STAFF,

@@ -1,15 +1,22 @@
-"""Staff pages: the stations a signed-in person looks after, and the daily digests."""
+"""Staff pages: the stations a signed-in person looks after, digests, reports, cases, the
+downgrade review and signals."""
+import csv
+import io
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from markupsafe import Markup
 
-from feedback import clock, counting, signals
-from feedback.clock import parse_day
-from feedback.auth import current_user, staff_required, visible_station, visible_stations_sql
+from feedback import cases, clock, counting, signals
+from feedback import charts as charts_geometry
+from feedback.clock import add_months, month_start, parse_day
+from feedback.imports import neutralise_formula
+from feedback.auth import (current_user, staff_required, visible_case, visible_station,
+                           visible_stations_sql)
 from feedback.db import get_db, write
 from feedback.stations import summaries
-from jobs import downgrade, tasks
+from jobs import downgrade, reports, tasks
 
 bp = Blueprint("staff", __name__)
 
@@ -149,3 +156,108 @@ def exclude_from_signal():
     else:
         flash(f"{station['code']}: 已排除 {held} 条评价 / {held} rating(s) excluded")
     return redirect(url_for(".signal_list"), 303)
+
+
+CASE_STATUS = {"open": "待整改 Open", "overdue": "已逾期 Overdue", "resolved": "已整改 Resolved"}
+
+
+@bp.get("/cases")
+@staff_required()
+def case_list():
+    """Follow-up cases of the stations this account looks after, overdue first."""
+    user = current_user()
+    status = request.args.get("status")
+    if status not in (None, *cases.STATUSES):
+        abort(404)
+    where, params = visible_stations_sql(user)
+    today = clock.today()
+    found = cases.listing(get_db(), where, params, today, status)
+    return render_template("cases.html", cases=found, status=status, statuses=CASE_STATUS,
+                           may_resolve=user["role"] in ("manager", "admin"),
+                           may_reopen=user["role"] in ("district", "inspector", "admin"),
+                           reopen_since=clock.now() - timedelta(days=cases.REOPEN_DAYS))
+
+
+@bp.post("/cases/<int(max=9223372036854775807):case_id>/<any(resolve, reopen):action>")
+@staff_required()
+def case_step(case_id: int, action: str):
+    user = current_user()
+    allowed = ("manager", "admin") if action == "resolve" else ("district", "inspector", "admin")
+    if user["role"] not in allowed:
+        abort(403, f"this needs the role {' or '.join(allowed)}")
+    case = visible_case(case_id)
+    db, now, tz = get_db(), clock.now(), current_app.config["TIMEZONE"]
+    try:
+        with write(db):
+            if action == "resolve":
+                cases.resolve(db, case, request.form.get("note"), user["username"], now, tz)
+                flash(f"{case['station_code']}: 已整改 / resolved")
+            else:
+                due = cases.reopen(db, case, request.form.get("reason"), user["username"], now,
+                                   tz, current_app.config["FOLLOWUP_DAYS"])
+                flash(f"{case['station_code']}: 已重新打开,{due} 前整改 / reopened, due {due}")
+    except cases.BadStep as refused:
+        flash(f"{case['station_code']}: 未保存,{refused} / not saved: {refused}")
+    return redirect(url_for(".case_list"), 303)
+
+
+@bp.get("/reports/weeks/<week_text>")
+@staff_required()
+def week_report(week_text: str):
+    """A week's report; a district account sees its district."""
+    try:
+        monday = reports.parse_week(week_text)
+    except reports.BadPeriod:
+        abort(404)
+    this_monday = clock.today() - timedelta(days=clock.today().weekday())
+    if monday >= this_monday:
+        abort(404, f"a week's report exists once the week is over: {week_text} ends on "
+                   f"{monday + timedelta(days=6)}")
+    user = current_user()
+    report = tasks.build_week(monday, user["district"] if user["role"] == "district" else None)
+    following = monday + timedelta(days=7)
+    return render_template("report_week.html", report=report,
+                           previous=reports.week_name(monday - timedelta(days=7)),
+                           next=reports.week_name(following) if following < this_monday else None)
+
+
+def month_report_for(month_text: str) -> dict:
+    try:
+        first = reports.parse_month(month_text)
+    except reports.BadPeriod:
+        abort(404)
+    if first >= month_start(clock.today()):
+        abort(404, f"a month's report exists once the month is over: {month_text}")
+    return tasks.build_month(first)
+
+
+@bp.get("/reports/months/<month_text>")
+@staff_required("admin", "inspector", "district")
+def month_report(month_text: str):
+    """A month's report, with twelve months of each district drawn."""
+    report = month_report_for(month_text)
+    charts = [(district, Markup(render_template(
+        "_rate_chart.svg", title=f"{district} {report['month']}",
+        c=charts_geometry.rate_and_count(points, "month"))))
+        for district, points in report["trend"].items()]
+    first = reports.parse_month(month_text)
+    following = add_months(first, 1)
+    return render_template("report_month.html", report=report, charts=charts,
+                           previous=add_months(first, -1).strftime("%Y-%m"),
+                           next=following.strftime("%Y-%m")
+                           if following < month_start(clock.today()) else None)
+
+
+@bp.get("/reports/months/<month_text>.csv")
+@staff_required("admin", "inspector", "district")
+def month_report_csv(month_text: str):
+    """The month's rows by district, as `report month --csv` prints them."""
+    report = month_report_for(month_text)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(reports.MONTH_CSV_COLUMNS)
+    for row in report["by_district"]:
+        writer.writerow(["" if row[key] is None else neutralise_formula(str(row[key]))
+                         for key in reports.MONTH_CSV_COLUMNS])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="report-{report["month"]}.csv"'})

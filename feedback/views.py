@@ -12,7 +12,7 @@ from flask import (Blueprint, Response, current_app, make_response, redirect, re
                    request, url_for)
 from werkzeug.exceptions import HTTPException
 
-from feedback import clock, counting, devices, i18n, scale, stations
+from feedback import cases, clock, counting, devices, i18n, scale, stations
 from feedback.clock import local_day
 from feedback.db import get_db, write
 from feedback.ratings import (MAX_COMMENT, REASONS, add_details, has_control_characters,
@@ -104,6 +104,9 @@ def rate(code: str, token: str):
         if rating_id is None:  # a resent form: the rating its first sending made
             rating_id = db.execute("SELECT id FROM ratings WHERE once_key = ?",
                                    [f"form:{key}"]).fetchone()[0]
+        elif held is None and is_bad(score):  # a counted bad rating asks for a follow-up
+            cases.open_or_join(db, station["id"], rating_id, now, tz,
+                               current_app.config["FOLLOWUP_DAYS"])
     # 303 after POST: a reload shows the thanks page instead of offering to resend the form
     query = {"r": details_pass(rating_id, now)}
     if form.get("lang") in i18n.LANGUAGES:
@@ -190,6 +193,7 @@ def thanks(code: str, token: str):
     except WorkerError:
         rating = None  # no details form: thanks all the same
     return render_page("thanks.html", station=station, amenities=stations.amenity_list(station),
+                       resolved=cases.recently_resolved(get_db(), station["id"]),
                        rating=rating, details_pass=request.args.get("r"), reasons=REASONS,
                        bad=rating is not None and is_bad(rating["score"]),
                        max_comment=MAX_COMMENT, received=request.args.get("sent") == "1")

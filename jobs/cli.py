@@ -1,4 +1,5 @@
 """The commands `channels`, `digest`, `downgrade` and `scheduler` of ``flask --app app …``."""
+import csv
 import json
 import logging
 import re
@@ -10,12 +11,14 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from feedback import clock
-from feedback.clock import parse_day
+from feedback.clock import add_months, parse_day
 from feedback.db import get_db
-from jobs import tasks
+from jobs import reports, tasks
 from jobs.channels import KINDS, describe, text
 
 channels_cli = AppGroup("channels", help="Where digests are posted.")
+PLAIN = {"heading": "\n", "bullet": "  - ", "bold": lambda s: s,
+         "link": lambda label, url: f"{label}: {url}"}  # chat lines as terminal text
 digest_cli = AppGroup("digest", help="The daily digest.")
 downgrade_cli = AppGroup("downgrade", help="The three-month downgrade rule.")
 
@@ -89,8 +92,7 @@ def show(day, district, as_json):
     if as_json:
         click.echo(json.dumps(digest, ensure_ascii=False, indent=2))
     else:
-        click.echo("\n".join(text.lines(digest, heading="\n", bullet="  - ", bold=lambda s: s,
-                                        link=lambda label, url: f"{label}: {url}")))
+        click.echo("\n".join(text.lines(digest, **PLAIN)))
 
 
 @digest_cli.command("send")
@@ -152,6 +154,58 @@ def run_scheduler(once):
         pass
 
 
+report_cli = AppGroup("report", help="The weekly and the monthly report.")
+
+
+def last_week() -> date:
+    today = clock.today()
+    return today - timedelta(days=today.weekday() + 7)
+
+
+def last_month() -> date:
+    return add_months(clock.today(), -1)
+
+
+def period(parse, text: str, param: str):
+    try:
+        return parse(text)
+    except reports.BadPeriod as bad:
+        raise click.BadParameter(str(bad), param_hint=param) from None
+
+
+@report_cli.command("week")
+@click.option("--week", "week_text", help="The ISO week, like 2026-W48 (default: last week).")
+@click.option("--district", help="Only this district.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def report_week(week_text, district, as_json):
+    """Print the weekly report: ratings against the week before, cases, stations to watch."""
+    monday = period(reports.parse_week, week_text, "--week") if week_text else last_week()
+    report = tasks.build_week(monday, district)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(text.week_lines(report, **PLAIN)))
+
+
+@report_cli.command("month")
+@click.option("--month", "month_text", help="The month, like 2026-11 (default: last month).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the rows by district as CSV.")
+def report_month(month_text, as_json, as_csv):
+    """Print the monthly report: stations, ratings, cases and decisions, by district and tier."""
+    first = period(reports.parse_month, month_text, "--month") if month_text else last_month()
+    report = tasks.build_month(first)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    elif as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(reports.MONTH_CSV_COLUMNS)
+        for row in report["by_district"]:
+            writer.writerow(["" if row[key] is None else row[key] for key in reports.MONTH_CSV_COLUMNS])
+    else:
+        click.echo("\n".join(text.month_lines(report, **PLAIN)))
+
+
 def register(app) -> None:
-    for group in (channels_cli, digest_cli, downgrade_cli, scheduler_cli):
+    for group in (channels_cli, digest_cli, downgrade_cli, scheduler_cli, report_cli):
         app.cli.add_command(group)

@@ -44,6 +44,7 @@ class DigestData:
     trend: list[tuple[date, dict[int, int]]] = field(default_factory=list)
     flagged_total: int = 0
     scope: str | None = None                   # the district, when the digest is for one
+    overdue_cases: list[dict] = field(default_factory=list)  # open, due before the day after
 
 
 def sum_counts(many) -> dict[int, int]:
@@ -142,6 +143,11 @@ def build(data: DigestData, base_url: str, tz) -> dict:
         "quiet_30": quiet_30,
         "quiet_60": quiet_60,
         "flagged_total": data.flagged_total,
+        "overdue_cases": sorted(
+            ({"station_code": c["code"], "station_name": by_code[c["code"]]["name"],
+              "district": by_code[c["code"]]["district"], "opened_on": c["opened_on"],
+              "due_on": c["due_on"]} for c in data.overdue_cases if c["code"] in by_code),
+            key=lambda c: (c["district"], c["due_on"], c["station_code"])),
         "trend": [{"date": d.isoformat(), **summary(c)} for d, c in data.trend],
         "url": f"{base_url.rstrip('/')}/digests/{data.day.isoformat()}",
     }
@@ -195,7 +201,12 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
     flagged = db.execute(
         f"""SELECT count(*) FROM flags JOIN stations ON stations.id = station_id
             WHERE flags.status = 'open' AND {where}""", params).fetchone()[0]
+    # the digest is read the morning after its day: a case due on the day itself is overdue
+    overdue = list(db.query(
+        f"""SELECT code, cases.opened_on, due_on FROM cases JOIN stations ON stations.id = station_id
+            WHERE cases.status = 'open' AND due_on <= ? AND {where}""", [day.isoformat(), *params]))
     return DigestData(
+        overdue_cases=overdue,
         day=day, stations=stations, day_counts=counts_between(day, day),
         window_counts=counts_between(day - timedelta(days=RANKING_DAYS - 1), day),
         bad_ratings=bad_ratings, last_rated_day=last_rated, trend=trend,

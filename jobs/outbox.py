@@ -1,6 +1,7 @@
-"""Deliveries of digests: exactly once per day and channel.
+"""Deliveries of digests and reports: exactly once per period and channel.
 
-A delivery row is unique per (channel, day). A sender claims a row before posting, so racing
+A delivery row is unique per (channel, period): its ``day`` column holds the period, a day
+(2026-11-27) for a digest, a week (2026-W48) or a month (2026-11) for a report. A sender claims a row before posting, so racing
 processes never post the same digest twice; a ClaimKeeper renews the claim while the sender
 works, however long a platform takes, and every write is fenced by the claim's token. A split
 digest records each part it sent, so a retry resumes after the last part that got through. A
@@ -17,7 +18,7 @@ import socket
 import threading
 from collections import deque
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from feedback.clock import to_utc_text
 from feedback.db import write
@@ -70,13 +71,13 @@ class Pacer:
         recent.append(self.clock.now())
 
 
-def open_deliveries(db, day: date, now: datetime) -> None:
-    """A pending delivery of ``day`` for every channel that has none. Call in write()."""
+def open_deliveries(db, period: str, now: datetime) -> None:
+    """A pending delivery of ``period`` for every channel that has none. Call in write()."""
     db.execute(
         """INSERT INTO deliveries (channel_id, day, next_attempt_at)
            SELECT id, ?, ? FROM channels WHERE true  -- WHERE: so ON is not read as a join
            ON CONFLICT (channel_id, day) DO NOTHING""",
-        [day.isoformat(), to_utc_text(now)])
+        [period, to_utc_text(now)])
 
 
 def claim(db, delivery_id: int, now: datetime, due_only: bool) -> dict | None:
@@ -140,7 +141,7 @@ def database_path(db) -> str:
     return db.execute("PRAGMA database_list").fetchone()[2]
 
 
-def deliver(db, delivery: dict, channel: dict, digest_for, clock, smtp: dict, pacer: Pacer,
+def deliver(db, delivery: dict, channel: dict, post_for, clock, smtp: dict, pacer: Pacer,
             due_only: bool = False) -> Outcome:
     """Send one delivery's remaining parts; record what got through and why it stopped."""
     if delivery["status"] == "sent":
@@ -150,7 +151,7 @@ def deliver(db, delivery: dict, channel: dict, digest_for, clock, smtp: dict, pa
         return Outcome(channel, delivery["day"], "busy", "sent or held by another process")
     kind = channel_kinds.module(channel["kind"])
     if held["parts"] is None:
-        parts = kind.render(digest_for(delivery["day"], channel["district"]), channel)
+        parts = kind.render(post_for(delivery["day"], channel["district"]), channel)
         with write(db):
             db.execute("UPDATE deliveries SET parts = ? WHERE id = ?",
                        [json.dumps(parts, ensure_ascii=False), delivery["id"]])
@@ -190,10 +191,11 @@ def deliver(db, delivery: dict, channel: dict, digest_for, clock, smtp: dict, pa
     return Outcome(channel, delivery["day"], "sent", f"{len(parts)} message(s)")
 
 
-def deliveries(db, day: date | None = None, due_by: datetime | None = None) -> list[tuple[dict, dict]]:
-    """(delivery, channel) pairs: all of one day, or every pending one due by ``due_by``."""
-    if day is not None:
-        where, params = "deliveries.day = ?", [day.isoformat()]
+def deliveries(db, period: str | None = None,
+               due_by: datetime | None = None) -> list[tuple[dict, dict]]:
+    """(delivery, channel) pairs: all of one period, or every pending one due by ``due_by``."""
+    if period is not None:
+        where, params = "deliveries.day = ?", [period]
     else:
         where, params = "deliveries.status = 'pending' AND next_attempt_at <= ?", [to_utc_text(due_by)]
     rows = list(db.query(

@@ -8,7 +8,7 @@ the digest job works out from the database which days still need a digest, up to
 import logging
 import os
 import threading
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -17,9 +17,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 
 from feedback import clock
-from feedback.clock import from_utc_text, local_day, to_utc_text
+from feedback.clock import add_months, from_utc_text, local_day, month_start, to_utc_text
 from feedback.db import get_db, write
-from jobs import outbox, tasks
+from jobs import outbox, reports, tasks
 
 log = logging.getLogger("feedback.scheduler")
 
@@ -87,6 +87,38 @@ def run_digests() -> list[str]:
     return done
 
 
+def due_reports(now: datetime, digest_at: tuple[int, int], tz) -> list[tuple[str, date]]:
+    """The week and the month whose reports are most recently due by ``now``, each with its
+    last day: a week's report is due on the Monday after it at FEEDBACK_DIGEST_AT, a month's on
+    the 1st after it."""
+    local = now.astimezone(tz)
+    today = local.date()
+    before_send_time = local.time() < time(*digest_at)
+    monday = today - timedelta(days=today.weekday())
+    week_due = monday - timedelta(days=14 if today.weekday() == 0 and before_send_time else 7)
+    first = month_start(today)
+    month_due = add_months(first, -2 if today.day == 1 and before_send_time else -1)
+    return [(reports.week_name(week_due), week_due + timedelta(days=6)),
+            (month_due.strftime("%Y-%m"), add_months(month_due, 1) - timedelta(days=1))]
+
+
+def run_reports() -> list[str]:
+    """Send the last week's and the last month's report once each, under their own leases;
+    never a report of a period that ended before the day before scheduling began."""
+    db, now = get_db(), clock.now()
+    config = current_app.config
+    owed_from = local_day(first_started(db, now), config["TIMEZONE"]) - timedelta(days=1)
+    done = []
+    for period, last_day in due_reports(now, config["DIGEST_AT"], config["TIMEZONE"]):
+        if last_day < owed_from or not take_lease(db, "report", period, now):
+            continue
+        outcomes = tasks.send(period)
+        finish(db, "report", period, clock.now())
+        log.info("report %s: %d delivered", period, sum(o.status == "sent" for o in outcomes))
+        done.append(period)
+    return done
+
+
 def run_scan() -> bool:
     """The nightly downgrade scan, once a day."""
     db, now = get_db(), clock.now()
@@ -108,6 +140,7 @@ def run_retries() -> int:
 def run_all_due() -> None:
     """Everything that is due now: what a start-up (or `scheduler run --once`) does."""
     run_digests()
+    run_reports()
     run_scan()
     run_retries()
 
@@ -134,6 +167,7 @@ def build(app: Flask, blocking: bool = False):
     at_start = datetime.now(tz)
     for job_id, work, trigger in (
             ("digest", run_digests, CronTrigger(hour=hour, minute=minute, timezone=tz)),
+            ("reports", run_reports, CronTrigger(hour=hour, minute=minute, timezone=tz)),
             ("downgrade", run_scan, CronTrigger(hour=SCAN_AT[0], minute=SCAN_AT[1], timezone=tz)),
             ("retry", run_retries, IntervalTrigger(seconds=RETRY_EVERY.total_seconds()))):
         scheduler.add_job(in_app(app, work), trigger, id=job_id, next_run_time=at_start)

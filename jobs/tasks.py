@@ -1,18 +1,23 @@
-"""The scheduled work as the app runs it: digests built and delivered, the downgrade scan.
+"""The scheduled work as the app runs it: digests and reports built and delivered, the
+downgrade scan.
 
-The rules (jobs.digest.build, jobs.downgrade.flags) are pure; these functions read the database
-and the clock around them and hand the results to the outbox.
+The rules (jobs.digest.build, jobs.reports.week and .month, jobs.downgrade.flags) are pure; these
+functions read the database and the clock around them and hand the results to the outbox.
 """
 import time
 from datetime import date
+from functools import partial
 
-from flask import current_app
+from flask import current_app, render_template
 
-from feedback import clock
+from feedback import clock, workdays
 from feedback.clock import to_utc_text
 from feedback.db import get_db, write
 from jobs import digest as digests
-from jobs import downgrade, outbox
+from jobs import downgrade, outbox, reports
+from jobs.channels import Post, text
+
+EMAIL_LIST_LIMIT = 100  # rows of each list in an e-mail; the web page has them all
 
 
 def build_digest(day: date, district: str | None = None, codes: list[str] | None = None) -> dict:
@@ -21,12 +26,46 @@ def build_digest(day: date, district: str | None = None, codes: list[str] | None
     return digests.build(data, current_app.config["BASE_URL"], current_app.config["TIMEZONE"])
 
 
-def send_digest(day: date, sleep=time.sleep) -> list[outbox.Outcome]:
-    """Deliver the digest of ``day`` to every channel that has not had it."""
+def build_week(monday: date, district: str | None = None) -> dict:
+    """The weekly report of the ISO week starting ``monday``: everywhere, or one district."""
+    data = reports.load_week(get_db(), monday, district)
+    return reports.week(data, current_app.config["BASE_URL"], workdays.working_days_between)
+
+
+def build_month(first: date) -> dict:
+    """The monthly report of the month starting ``first``."""
+    data = reports.load_month(get_db(), first, current_app.config["TIMEZONE"])
+    return reports.month(data, current_app.config["BASE_URL"])
+
+
+def post_for(period: str, district: str | None) -> Post:
+    """What a channel gets for a period: a day's digest, a week's or a month's report."""
+    if reports.WEEK.fullmatch(period):
+        report = build_week(reports.parse_week(period), district)
+        return Post(f"驿站服务周报 {period}", report["url"], report,
+                    partial(text.week_lines, report),
+                    render_template("report_week_email.html", report=report))
+    if reports.MONTH.fullmatch(period):
+        report = build_month(reports.parse_month(period))  # the whole city: a month is for all
+        return Post(f"驿站服务月报 {period}", report["url"], report,
+                    partial(text.month_lines, report),
+                    render_template("report_month_email.html", report=report))
+    digest = build_digest(date.fromisoformat(period), district)
+    return Post(f"驿站服务日报 {period}", digest["url"], digest, partial(text.lines, digest),
+                render_template("digest_email.html", digest=digest, limit=EMAIL_LIST_LIMIT))
+
+
+def send(period: str, sleep=time.sleep) -> list[outbox.Outcome]:
+    """Deliver the digest or report of ``period`` to every channel that has not had it."""
     db = get_db()
     with write(db):
-        outbox.open_deliveries(db, day, clock.now())
-    return _deliver(outbox.deliveries(db, day=day), due_only=False, sleep=sleep)
+        outbox.open_deliveries(db, period, clock.now())
+    return _deliver(outbox.deliveries(db, period=period), due_only=False, sleep=sleep)
+
+
+def send_digest(day: date, sleep=time.sleep) -> list[outbox.Outcome]:
+    """Deliver the digest of ``day`` to every channel that has not had it."""
+    return send(day.isoformat(), sleep)
 
 
 def retry_due(sleep=time.sleep) -> list[outbox.Outcome]:
@@ -37,14 +76,13 @@ def retry_due(sleep=time.sleep) -> list[outbox.Outcome]:
 def _deliver(pairs, due_only: bool, sleep) -> list[outbox.Outcome]:
     built = {}
 
-    def digest_for(day_text: str, district: str | None) -> dict:
-        key = (day_text, district)
-        if key not in built:
-            built[key] = build_digest(date.fromisoformat(day_text), district)
-        return built[key]
+    def cached_post(period: str, district: str | None) -> Post:
+        if (period, district) not in built:
+            built[(period, district)] = post_for(period, district)
+        return built[(period, district)]
 
     pacer = outbox.Pacer(clock.current(), sleep)
-    return [outbox.deliver(get_db(), delivery, channel, digest_for, clock.current(),
+    return [outbox.deliver(get_db(), delivery, channel, cached_post, clock.current(),
                            current_app.config["SMTP"], pacer, due_only)
             for delivery, channel in pairs]
 

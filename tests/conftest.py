@@ -63,10 +63,9 @@ def runner(app):
 
 @pytest.fixture
 def db(app):
-    with app.app_context():
-        from feedback.db import get_db
-
-        yield get_db()
+    """The test's database connection. No app context stays pushed, so each request gets its
+    own, as in service."""
+    return app.extensions["feedback.db"].get()
 
 
 @pytest.fixture

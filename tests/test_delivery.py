@@ -318,8 +318,8 @@ def test_a_process_that_listed_a_delivery_early_resumes_from_the_parts_sent_sinc
     with app.app_context():
         db = get_db()
         with write(db):
-            outbox.open_deliveries(db, date(2026, 11, 27), clock.now())
-        listed_by_a = outbox.deliveries(db, day=date(2026, 11, 27))
+            outbox.open_deliveries(db, "2026-11-27", clock.now())
+        listed_by_a = outbox.deliveries(db, period="2026-11-27")
         chat.replies.extend([(200, chat.ok_body), (502, b"bad gateway")])
         tasks.send_digest(date(2026, 11, 27))  # process B
         first_part = chat.json_bodies()[0]

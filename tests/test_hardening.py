@@ -14,6 +14,7 @@ from conftest import TEST_SECRET
 from test_staff import make_user, sign_in  # noqa: F401 (fixture)
 
 SAMPLE_ARGUMENTS = {"code": "ST-001", "day_text": "2026-11-27", "kind": "png",
+                    "week_text": "2026-W47", "month_text": "2026-10",
                     "filename": "favicon.ico"}
 PUBLIC_ENDPOINTS = {"static", "feedback.rate", "feedback.thanks", "feedback.favicon", "api.station",
                     "api.openapi", "health.healthz", "auth.login"}

@@ -1,13 +1,24 @@
-"""Delivery channels: one module per kind, each with ``render(digest, channel) -> parts`` and
+"""Delivery channels: one module per kind, each with ``render(post, channel) -> parts`` and
 ``send(part, channel, context)``. A part is one message as the platform takes it."""
 import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 KINDS = ("wecom", "dingtalk", "feishu", "slack", "webhook", "email")
 HTTP_TIMEOUT = 15
+
+
+@dataclass
+class Post:
+    """What is delivered: a day's digest or a report, in each form a channel may want."""
+    title: str                         # 驿站服务日报 2026-11-27, 驿站服务周报 2026-W48, …
+    url: str                           # its web page
+    data: dict                         # its JSON, for plain webhooks
+    lines: Callable[..., list[str]]    # its chat lines, given the markup (see text.lines)
+    html: str                          # its e-mail body
 
 
 class DeliveryError(Exception):

@@ -10,10 +10,9 @@ from jobs.channels import DeliveryError, post_json, text
 LIMIT_BYTES = 4096
 
 
-def render(digest: dict, channel: dict) -> list[dict]:
-    title = f"驿站服务日报 {digest['date']}"
-    return [{"msgtype": "markdown", "markdown": {"title": title, "text": part}}
-            for part in text.messages(digest, LIMIT_BYTES)]
+def render(post, channel: dict) -> list[dict]:
+    return [{"msgtype": "markdown", "markdown": {"title": post.title, "text": part}}
+            for part in text.messages(post, LIMIT_BYTES)]
 
 
 def signature(secret: str, timestamp_ms: int) -> str:

@@ -1,24 +1,20 @@
-"""E-mail: the digest as HTML and plain text over SMTP, with STARTTLS whenever the server
+"""E-mail: a digest or a report as HTML and plain text over SMTP, with STARTTLS whenever the server
 offers it; a password is never sent in the clear to another machine."""
 import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from flask import render_template
-
 from feedback.config import is_loopback_host
-from jobs.channels import DeliveryError, text
-
-HTML_LIST_LIMIT = 100  # rows of each list in the mail; the web page has them all
+from jobs.channels import DeliveryError
 
 
-def render(digest: dict, channel: dict) -> list[dict]:
-    subject = f"驿站服务日报 {digest['date']}" + (f"({digest['scope']})" if digest["scope"] else "")
-    body = "\n".join(text.lines(digest, heading="", bullet="- ", bold=lambda s: s,
+def render(post, channel: dict) -> list[dict]:
+    scope = post.data.get("scope")
+    body = "\n".join(post.lines(heading="", bullet="- ", bold=lambda s: s,
                                 link=lambda label, url: f"{label}: {url}"))
-    return [{"subject": subject, "text": body,
-             "html": render_template("digest_email.html", digest=digest, limit=HTML_LIST_LIMIT)}]
+    return [{"subject": post.title + (f"({scope})" if scope else ""), "text": body,
+             "html": post.html}]
 
 
 def send(part: dict, channel: dict, context) -> None:

@@ -9,12 +9,11 @@ from jobs.channels import DeliveryError, post_json, text
 LIMIT_BYTES = 4000
 
 
-def render(digest: dict, channel: dict) -> list[dict]:
-    parts = text.messages(digest, LIMIT_BYTES, heading="", bullet="· ", bold=lambda s: s,
+def render(post, channel: dict) -> list[dict]:
+    parts = text.messages(post, LIMIT_BYTES, heading="", bullet="· ", bold=lambda s: s,
                           link=lambda label, url: f"{label}:{url}")
-    title = f"驿站服务日报 {digest['date']}"
     return [{"msg_type": "post", "content": {"post": {"zh_cn": {
-        "title": title,
+        "title": post.title,
         "content": [[{"tag": "text", "text": line}] for line in part.split("\n")],
     }}}} for part in parts]
 

@@ -6,10 +6,10 @@ from jobs.channels import DeliveryError, post, text
 LIMIT_BYTES = 2900  # a section's text holds 3000 characters; bytes are the safe count
 
 
-def render(digest: dict, channel: dict) -> list[dict]:
-    parts = text.messages(digest, LIMIT_BYTES, heading="", bullet="• ", bold=lambda s: f"*{s}*",
+def render(post, channel: dict) -> list[dict]:
+    parts = text.messages(post, LIMIT_BYTES, heading="", bullet="• ", bold=lambda s: f"*{s}*",
                           link=lambda label, url: f"<{url}|{label}>")
-    return [{"text": f"驿站服务日报 {digest['date']}",
+    return [{"text": post.title,
              "blocks": [{"type": "section",
                          "text": {"type": "mrkdwn", "text": part, "verbatim": True}}]}
             for part in parts]

@@ -95,6 +95,13 @@ def lines(digest: dict, heading: str = "### ", bullet: str = "- ", bold=lambda s
         out.append(bullet + text)
     if len(digest["bad_ratings"]) > BAD_RATINGS_SHOWN:
         out.append(bullet + f"另有 {len(digest['bad_ratings']) - BAD_RATINGS_SHOWN} 条差评,见网页版")
+    if digest["overdue_cases"]:
+        out.append(heading + f"逾期未整改 {len(digest['overdue_cases'])} 件")
+        out += [bullet + f"{plain(c['district'])} · {plain(c['station_name'])}"
+                f"({plain(c['station_code'])})· 期限 {c['due_on']}"
+                for c in digest["overdue_cases"][:QUIET_SHOWN]]
+        if len(digest["overdue_cases"]) > QUIET_SHOWN:
+            out.append(bullet + f"另有 {len(digest['overdue_cases']) - QUIET_SHOWN} 件,见网页版")
     if len(digest["districts"]) > 1:
         out.append(heading + "各区")
         out += [bullet + f"{plain(d['district'])}:{d['ratings_total']} 条 · 满意率 "
@@ -117,12 +124,12 @@ def lines(digest: dict, heading: str = "### ", bullet: str = "- ", bold=lambda s
     return out
 
 
-def messages(digest: dict, limit_bytes: int, **markup) -> list[str]:
-    """The digest as chat messages of at most ``limit_bytes`` each and at most MAX_PARTS;
+def messages(post, limit_bytes: int, **markup) -> list[str]:
+    """A post as chat messages of at most ``limit_bytes`` each and at most MAX_PARTS;
     ``markup`` as for lines()."""
     link = markup.get("link", markdown_link)
-    return split(lines(digest, **markup), limit_bytes,
-                 tail="内容较多,完整日报请" + link("查看网页版", digest["url"]))
+    return split(post.lines(**markup), limit_bytes,
+                 tail="内容较多,完整内容请" + link("查看网页版", post.url))
 
 
 def split(all_lines: list[str], limit_bytes: int, tail: str) -> list[str]:
@@ -156,3 +163,66 @@ def split(all_lines: list[str], limit_bytes: int, tail: str) -> list[str]:
     if len(parts) == 1:
         return parts
     return [f"({number}/{len(parts)})\n{part}" for number, part in enumerate(parts, start=1)]
+
+
+def change(now, before) -> str:
+    """A satisfaction rate against the one before, in points."""
+    if now is None or before is None:
+        return ""
+    points = (now - before) * 100
+    return f"(较上周 {points:+.0f} 个百分点)"
+
+
+def week_lines(report: dict, heading: str = "### ", bullet: str = "- ",
+               bold=lambda s: f"**{s}**", link=markdown_link) -> list[str]:
+    """The weekly report in Chinese, a line at a time; the markup is the caller's."""
+    scope = f"({plain(report['scope'])})" if report.get("scope") else ""
+    cases = report["cases"]
+    median = cases["median_working_days"]
+    out = [bold(f"驿站服务周报 {report['week']}{scope}"),
+           f"{report['from']} 至 {report['to']}",
+           f"评价 {report['ratings_total']} 条(上周 {report['previous']['ratings_total']} 条)· 满意率 "
+           f"{percent(report['satisfaction_rate'])}"
+           + change(report["satisfaction_rate"], report["previous"]["satisfaction_rate"]),
+           heading + "整改",
+           f"新立案 {cases['opened']} 件 · 按期整改 {cases['resolved_on_time']} 件 · 逾期整改 "
+           f"{cases['resolved_late']} 件 · 未整改 {cases['open']} 件(其中逾期 {cases['overdue']} 件)"
+           + (f" · 整改用时中位数 {median:g} 个工作日" if median is not None else "")]
+    if report["overdue_cases"]:
+        out.append(heading + f"逾期未整改 {len(report['overdue_cases'])} 件")
+        out += [bullet + f"{plain(c['station_name'])}({plain(c['station_code'])})· "
+                f"{plain(c['district'])} · 期限 {c['due_on']}"
+                for c in report["overdue_cases"][:QUIET_SHOWN]]
+    if len(report["districts"]) > 1:
+        out.append(heading + "各区")
+        out += [bullet + f"{plain(d['district'])}:{d['ratings_total']} 条 · 满意率 "
+                f"{percent(d['satisfaction_rate'])} · 新立案 {d['cases_opened']} · 逾期 {d['cases_overdue']}"
+                for d in report["districts"]]
+    if report["repeat_bad_stations"]:
+        out.append(heading + "连续两周以上有差评")
+        out += [bullet + f"{plain(s['name'])}({plain(s['code'])})· 连续 {s['weeks']} 周"
+                for s in report["repeat_bad_stations"][:QUIET_SHOWN]]
+    out.append(f"本周无评价驿站:{len(report['quiet_stations'])} 个")
+    out.append(link("查看网页版", report["url"]))
+    return out
+
+
+def month_lines(report: dict, heading: str = "### ", bullet: str = "- ",
+                bold=lambda s: f"**{s}**", link=markdown_link) -> list[str]:
+    """The monthly report in Chinese, a line at a time; the markup is the caller's."""
+    decisions = report["decisions"]
+    out = [bold(f"驿站服务月报 {report['month']}"),
+           f"在册驿站 {report['stations_listed']} 个 · 有评价 {report['stations_rated']} 个 · "
+           f"无评价 {report['stations_quiet']} 个",
+           f"评价 {report['ratings_total']} 条 · 满意率 {percent(report['satisfaction_rate'])} · "
+           f"平均分 {mean(report['mean_score'])}",
+           f"新立案 {report['cases_opened']} 件 · 按期整改率 {percent(report['cases_on_time_rate'])}",
+           f"新增降级线索 {report['flags_raised']} 个 · 确认降级 {decisions['confirmed']} · 驳回 "
+           f"{decisions['dismissed']} · 恢复 {decisions['reinstated']}"]
+    if report["by_district"]:
+        out.append(heading + "各区")
+        out += [bullet + f"{plain(d['district'])}:在册 {d['stations_listed']} · 评价 {d['ratings_total']} 条 · "
+                f"满意率 {percent(d['satisfaction_rate'])} · 按期整改率 {percent(d['cases_on_time_rate'])}"
+                for d in report["by_district"]]
+    out.append(link("查看网页版", report["url"]))
+    return out

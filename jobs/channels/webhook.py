@@ -7,8 +7,8 @@ import json
 from jobs.channels import post
 
 
-def render(digest: dict, channel: dict) -> list[str]:
-    return [json.dumps(digest, ensure_ascii=False)]
+def render(post, channel: dict) -> list[str]:
+    return [json.dumps(post.data, ensure_ascii=False)]
 
 
 def send(part: str, channel: dict, context) -> None:

@@ -4,9 +4,9 @@ from jobs.channels import DeliveryError, post_json, text
 LIMIT_BYTES = 4096
 
 
-def render(digest: dict, channel: dict) -> list[dict]:
+def render(post, channel: dict) -> list[dict]:
     return [{"msgtype": "markdown", "markdown": {"content": part}}
-            for part in text.messages(digest, LIMIT_BYTES)]
+            for part in text.messages(post, LIMIT_BYTES)]
 
 
 def send(part: dict, channel: dict, context) -> None:
