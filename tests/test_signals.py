@@ -91,7 +91,7 @@ def test_signals_reach_the_api_and_the_page_with_an_exclude_action(app, inspecto
                                                                ("single_device", "ST-001")}
     page = inspector.get("/signals").get_data(as_text=True)
     assert "10分钟内集中评价" in page and 'action="/signals/exclude"' in page
-    label = db.execute("SELECT label FROM devices").fetchone()[0]
+    label = db.execute("SELECT label FROM devices WHERE staff_since IS NULL").fetchone()[0]
     response = inspector.post("/signals/exclude", data={
         "csrf_token": csrf_from(page), "station": "ST-001", "device": label,
         "from": "2026-11-28", "to": "2026-11-28", "reason": "一部手机连续刷分"})
