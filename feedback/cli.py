@@ -189,14 +189,19 @@ def list_users():
         click.echo(f"{row['username']}\t{row['role']}\t{scope}\t{status}\t{row['tokens']} token(s)")
 
 
+def change_user(username: str, change):
+    """Run ``change(db, user_id, now)`` on an existing account in one write; its result."""
+    user = require_user(username)
+    db = get_db()
+    with write(db):
+        return change(db, user["id"], clock.now())
+
+
 @users_cli.command("disable")
 @click.argument("username")
 def disable_user(username):
     """Stop an account: its sessions end and its API tokens stop working."""
-    user = require_user(username)
-    db = get_db()
-    with write(db):
-        auth.set_disabled(db, user["id"], True, clock.now())
+    change_user(username, lambda db, user_id, now: auth.set_disabled(db, user_id, True, now))
     click.echo(f"{username} disabled")
 
 
@@ -204,10 +209,7 @@ def disable_user(username):
 @click.argument("username")
 def enable_user(username):
     """Let a disabled account sign in again (revoked tokens stay revoked)."""
-    user = require_user(username)
-    db = get_db()
-    with write(db):
-        auth.set_disabled(db, user["id"], False, clock.now())
+    change_user(username, lambda db, user_id, now: auth.set_disabled(db, user_id, False, now))
     click.echo(f"{username} enabled")
 
 
@@ -215,11 +217,9 @@ def enable_user(username):
 @click.argument("username")
 def change_password(username):
     """Set a new password (FEEDBACK_PASSWORD or a prompt); the user's sessions end."""
-    user = require_user(username)
+    require_user(username)
     password = new_password()
-    db = get_db()
-    with write(db):
-        auth.set_password(db, user["id"], password, clock.now())
+    change_user(username, lambda db, user_id, now: auth.set_password(db, user_id, password, now))
     click.echo(f"new password set for {username}; their sessions have ended")
 
 
@@ -227,10 +227,7 @@ def change_password(username):
 @click.argument("username")
 def revoke_tokens(username):
     """Revoke every API token of an account."""
-    user = require_user(username)
-    db = get_db()
-    with write(db):
-        count = auth.revoke_tokens(db, user["id"], clock.now())
+    count = change_user(username, auth.revoke_tokens)
     click.echo(f"revoked {count} token(s) of {username}")
 
 

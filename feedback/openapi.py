@@ -86,6 +86,17 @@ SCHEMAS = {
         "to_tier": {"type": "string", "nullable": True}, "reason": {"type": "string"}}},
 }
 
+def _case_step(summary: str, field: str, answer: str) -> dict:
+    """A POST on one case with one text field."""
+    return {"post": {
+        "summary": summary, "security": STAFF, "parameters": [CASE_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": [field], "properties": {
+                field: {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
+        "responses": {"200": _json(_ref("Case"), answer),
+                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}}
+
+
 PATHS = {
     "/stations/{code}": {"get": {
         "summary": "A station's public summary", "parameters": [CODE],
@@ -166,22 +177,11 @@ PATHS = {
         "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
             "items": {"type": "array", "items": _ref("Case")}}}, "The cases"),
             "400": ERROR, "401": ERROR}}},
-    "/cases/{case_id}/resolve": {"post": {
-        "summary": "The station's manager says what was done (managers, admins)",
-        "security": STAFF, "parameters": [CASE_ID],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["note"], "properties": {
-                "note": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
-        "responses": {"200": _json(_ref("Case"), "The case, resolved"),
-                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
-    "/cases/{case_id}/reopen": {"post": {
-        "summary": "Open a case resolved in the last 14 days again (districts, inspectors, admins)",
-        "security": STAFF, "parameters": [CASE_ID],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["reason"], "properties": {
-                "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
-        "responses": {"200": _json(_ref("Case"), "The case, open with a new due day"),
-                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+    "/cases/{case_id}/resolve": _case_step(
+        "The station's manager says what was done (managers, admins)", "note", "The case, resolved"),
+    "/cases/{case_id}/reopen": _case_step(
+        "Open a case resolved in the last 14 days again (districts, inspectors, admins)", "reason",
+        "The case, open with a new due day"),
     "/signals": {"get": {
         "summary": "What may be gaming the counts (inspectors, admins)", "security": STAFF,
         "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {

@@ -195,6 +195,32 @@ class ChatServer:
 
 
 @pytest.fixture
+def inbox(app):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, set as the app's mail server; the list of
+    envelopes it received."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["SMTP"] = {"host": "127.0.0.1", "port": port, "user": "", "password": "",
+                          "from": "digest@rate.example.org"}
+    yield received
+    controller.stop()
+
+
+@pytest.fixture
 def chat():
     server = ChatServer().start()
     yield server

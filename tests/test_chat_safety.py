@@ -83,29 +83,10 @@ def test_hostile_words_are_inert_in_every_chat_format(runner, hostile_day, kind,
     assert_inert(delivered)
 
 
-def test_hostile_words_are_inert_in_both_parts_of_an_email(runner, hostile_day, app):
-    from aiosmtpd.controller import Controller
-
-    from test_delivery import free_port
-
-    received = []
-
-    class Inbox:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    port = free_port()
-    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        app.config["SMTP"] = {"host": "127.0.0.1", "port": port, "user": "", "password": "",
-                              "from": "digest@rate.example.org"}
-        runner.invoke(args=["channels", "add", "--kind", "email", "--target", "m@example.org"])
-        assert runner.invoke(args=["digest", "send", "--date", DAY]).exit_code == 0
-    finally:
-        controller.stop()
-    message = message_from_bytes(received[0].content, policy=policy.default)
+def test_hostile_words_are_inert_in_both_parts_of_an_email(runner, hostile_day, inbox):
+    runner.invoke(args=["channels", "add", "--kind", "email", "--target", "m@example.org"])
+    assert runner.invoke(args=["digest", "send", "--date", DAY]).exit_code == 0
+    message = message_from_bytes(inbox[0].content, policy=policy.default)
     plain_text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert_inert(plain_text)

@@ -212,27 +212,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_email_is_sent_as_html_and_text_over_real_smtp(runner, history, app):
-    from aiosmtpd.controller import Controller
-
-    received = []
-
-    class Inbox:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    port = free_port()
-    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        app.config["SMTP"] = {"host": "127.0.0.1", "port": port,
-                              "user": "", "password": "", "from": "digest@rate.example.org"}
-        add_channel(runner, "--kind", "email", "--target", "manager@example.org")
-        assert send(runner).exit_code == 0
-        assert send(runner).exit_code == 0
-    finally:
-        controller.stop()
+def test_email_is_sent_as_html_and_text_over_real_smtp(runner, history, inbox):
+    add_channel(runner, "--kind", "email", "--target", "manager@example.org")
+    assert send(runner).exit_code == 0
+    assert send(runner).exit_code == 0
+    received = inbox
     assert len(received) == 1
     assert received[0].rcpt_tos == ["manager@example.org"]
     message = message_from_bytes(received[0].content, policy=policy.default)
