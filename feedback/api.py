@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from feedback import cases, clock, counting, signals, stations
+from feedback import cases, clock, counting, signals, stations, visits
 from feedback.auth import (current_user, staff_required, visible_case, visible_station,
                            visible_stations_sql)
 from feedback.clock import local_iso, parse_day
@@ -134,6 +134,50 @@ def decide(code: str):
         abort(400, str(error))
     except downgrade.NoOpenFlag:
         abort(404, f"station {code} has no open flag")
+
+
+@bp.post("/stations/<code>/reinstate")
+@staff_required("inspector", "admin")
+def reinstate(code: str):
+    """One step up, with a reason: a delisted station is relisted as city."""
+    body = json_body('{"reason": "…"}')
+    db = get_db()
+    try:
+        with write(db):
+            return downgrade.reinstate(db, code, body.get("reason"), current_user()["username"],
+                                       clock.now())
+    except downgrade.BadDecision as error:
+        abort(400, str(error))
+    except downgrade.NoStation:
+        abort(404, f"no station with code {code}")
+
+
+VISIT_SHAPE = ('{"kind": "unannounced" or "assessment", "items": {KEY: "pass", "fail" or "na", …}, '
+               '"notes": "…"}')
+
+
+@bp.post("/stations/<code>/visits")
+@staff_required("inspector", "admin")
+def record_visit(code: str):
+    """An inspection visit against the city's checklist."""
+    station = visible_station(code)
+    body = json_body(VISIT_SHAPE)
+    db = get_db()
+    try:
+        with write(db):
+            visit = visits.record(db, station["id"], body.get("kind"), body.get("items"),
+                                  body.get("notes"), current_user()["username"], clock.now())
+    except visits.BadVisit as error:
+        abort(400, f"{error}; send {VISIT_SHAPE}")
+    return visit, 201
+
+
+@bp.get("/stations/<code>/visits")
+@staff_required()
+def visit_list(code: str):
+    """A station's inspection visits, newest first."""
+    station = visible_station(code)
+    return {"code": code, "items": visits.listing(get_db(), station["id"], tz())}
 
 
 EXCLUSION_SHAPE = ('{"rating_id": N, "reason": "…"} or {"station": CODE, "device": LABEL, '

@@ -1,4 +1,5 @@
 """The OpenAPI 3 description of /api/v1."""
+from feedback.visits import CHECKLIST
 
 
 def _ref(name: str) -> dict:
@@ -16,6 +17,9 @@ NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True,
 TIERS = ["city", "provincial", "national"]
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 STAFF = [{"session": []}, {"bearer": []}]
+CHECKLIST_SCHEMA = {"type": "object", "required": list(CHECKLIST), "additionalProperties": False,
+                    "properties": {key: {"type": "string", "enum": ["pass", "fail", "na"]}
+                                   for key in CHECKLIST}}
 CASE_ID = {"name": "case_id", "in": "path", "required": True,
            "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}}
 
@@ -62,6 +66,10 @@ SCHEMAS = {
         "reasons": {"type": "object", "additionalProperties": {"type": "integer"},
                     "description": "how often each reason was given"},
         "resolved_at": NULLABLE_TIME, "note": {"type": "string", "nullable": True}}},
+    "Visit": {"type": "object", "required": ["kind", "items", "failed", "notes"], "properties": {
+        "at": {"type": "string", "format": "date-time"}, "by": {"type": "string"},
+        "kind": {"type": "string", "enum": ["unannounced", "assessment"]},
+        "items": CHECKLIST_SCHEMA, "failed": {"type": "integer"}, "notes": {"type": "string"}}},
     "Exclusion": {"type": "object", "required": ["id", "ratings"], "properties": {
         "id": {"type": "integer"}, "ratings": {"type": "integer",
                                                "description": "how many ratings it holds (or released)"}}},
@@ -81,7 +89,7 @@ SCHEMAS = {
     "HistoryEntry": {"type": "object", "required": ["at", "by", "action", "reason"], "properties": {
         "at": {"type": "string", "format": "date-time"}, "by": {"type": "string"},
         "action": {"type": "string", "enum": ["flagged", "confirmed", "dismissed", "tier_changed",
-                                               "excluded", "exclusion_lifted"]},
+                                               "excluded", "exclusion_lifted", "reinstated"]},
         "from_tier": {"type": "string", "nullable": True},
         "to_tier": {"type": "string", "nullable": True}, "reason": {"type": "string"}}},
 }
@@ -182,6 +190,34 @@ PATHS = {
     "/cases/{case_id}/reopen": _case_step(
         "Open a case resolved in the last 14 days again (districts, inspectors, admins)", "reason",
         "The case, open with a new due day"),
+    "/stations/{code}/reinstate": {"post": {
+        "summary": "One step up, with a reason: delisted → city → provincial → national "
+                   "(inspectors, admins)", "security": STAFF, "parameters": [CODE],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["reason"], "properties": {
+                "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
+        "responses": {"200": _json({"type": "object", "properties": {
+            "code": {"type": "string"}, "tier": {"type": "string"},
+            "new_tier": {"type": "string"}}}, "The step"),
+            "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+    "/stations/{code}/visits": {
+        "post": {
+            "summary": "Record an inspection visit (inspectors, admins)", "security": STAFF,
+            "parameters": [CODE],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["kind", "items"], "properties": {
+                    "kind": {"type": "string", "enum": ["unannounced", "assessment"]},
+                    "items": CHECKLIST_SCHEMA,
+                    "notes": {"type": "string", "maxLength": 2000}}}}}},
+            "responses": {"201": _json(_ref("Visit"), "The visit"),
+                          "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}},
+        "get": {
+            "summary": "A station's inspection visits, newest first", "security": STAFF,
+            "parameters": [CODE],
+            "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
+                "code": {"type": "string"},
+                "items": {"type": "array", "items": _ref("Visit")}}}, "The visits"),
+                "401": ERROR, "404": ERROR}}},
     "/signals": {"get": {
         "summary": "What may be gaming the counts (inspectors, admins)", "security": STAFF,
         "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {

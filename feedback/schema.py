@@ -357,6 +357,21 @@ CREATE TRIGGER case_steps_are_append_only_delete BEFORE DELETE ON case_steps BEG
 END;
 """
 
+# Inspection visits (暗访 and third-party assessments), against the city's checklist.
+V9_VISITS = """
+CREATE TABLE visits (
+    id          INTEGER PRIMARY KEY,
+    station_id  INTEGER NOT NULL REFERENCES stations (id),
+    at          TEXT NOT NULL,
+    by          TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('unannounced', 'assessment')),
+    items       TEXT NOT NULL,               -- JSON: checklist key → pass, fail or na
+    failed      INTEGER NOT NULL,
+    notes       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX visits_station ON visits (station_id, at);
+"""
+
 MIGRATIONS = [
     V1_STATIONS_RATINGS_ROLLUPS,
     V2_LINK_VERSIONS,
@@ -366,6 +381,7 @@ MIGRATIONS = [
     V6_ACCOUNTS_AND_CLAIMS,
     V7_COUNTING,
     V8_CASES,
+    V9_VISITS,
 ]
 
 

@@ -8,14 +8,18 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    request, url_for)
 from markupsafe import Markup
 
-from feedback import cases, clock, counting, signals
+from feedback import cases, clock, counting, scale, signals
+from feedback import visits as visits_rules
 from feedback import charts as charts_geometry
-from feedback.clock import add_months, month_start, parse_day
+from feedback.clock import add_months, from_utc_text, month_start, parse_day
+from feedback.i18n import TIER_LABELS
 from feedback.imports import neutralise_formula
 from feedback.auth import (current_user, staff_required, visible_case, visible_station,
                            visible_stations_sql)
 from feedback.db import get_db, write
 from feedback.stations import summaries
+from feedback.stations import summary as summary_of
+from jobs.digest import sum_counts
 from jobs import downgrade, reports, tasks
 
 bp = Blueprint("staff", __name__)
@@ -261,3 +265,107 @@ def month_report_csv(month_text: str):
                          for key in reports.MONTH_CSV_COLUMNS])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="report-{report["month"]}.csv"'})
+
+
+STATUS_LABELS = {"listed": "在册 Listed", "closed": "停用 Closed", "delisted": "摘牌 Delisted"}
+PAGE_DAYS = 90
+COMMENTS_PER_PAGE = 20
+
+
+def station_evidence(db, station: dict, today: date, tz) -> dict:
+    """What a station's page shows: 90 days of counted ratings by day and by hour and weekday,
+    the reasons of its bad ratings, and its satisfaction over those days."""
+    first = today - timedelta(days=PAGE_DAYS - 1)
+    by_day = {row["day"]: scale.counts_from_row(row) for row in db.query(
+        """SELECT day, n1, n2, n3, n4, n5 FROM station_days
+           WHERE station_id = ? AND day BETWEEN ? AND ?""",
+        [station["id"], first.isoformat(), today.isoformat()])}
+    points = []
+    for i in range(PAGE_DAYS):
+        day = (first + timedelta(days=i)).isoformat()
+        counts = by_day.get(day, {})
+        points.append({"day": day, "ratings_total": sum(counts.values()),
+                       "satisfaction_rate": scale.satisfaction_rate(counts)})
+    heat = [[0] * 24 for _ in range(7)]
+    reasons: dict[str, int] = {}
+    for row in db.query(
+            """SELECT rated_at, score, coalesce(nullif(rating_details.reasons, ''), counted_ratings.reasons) AS reasons
+               FROM counted_ratings LEFT JOIN rating_details ON rating_details.rating_id = counted_ratings.id
+               WHERE station_id = ? AND day >= ?""", [station["id"], first.isoformat()]):
+        local = from_utc_text(row["rated_at"]).astimezone(tz)
+        heat[local.weekday()][local.hour] += 1
+        if scale.is_bad(row["score"]):
+            for reason in filter(None, row["reasons"].split(";")):
+                reasons[reason] = reasons.get(reason, 0) + 1
+    return {"points": points, "heat": heat, "heat_most": max(max(row) for row in heat) or 1,
+            "reasons": sorted(reasons.items(), key=lambda item: -item[1]),
+            "satisfaction": scale.satisfaction_rate(sum_counts(by_day.values()))}
+
+
+@bp.get("/stations/<code>")
+@staff_required()
+def station_page(code: str):
+    """A station's page for those who may see it: its ratings, comments, flags, cases, visits
+    and history, and the inspectors' tools."""
+    station = visible_station(code)
+    db, tz, today = get_db(), current_app.config["TIMEZONE"], clock.today()
+    page = request.args.get("page", "1")
+    if not page.isascii() or not page.isdigit() or not 1 <= int(page) <= 100_000:
+        abort(404)
+    evidence = station_evidence(db, station, today, tz)
+    comments = list(db.query(
+        """SELECT rated_at, score, coalesce(rating_details.comment, ratings.comment) AS comment,
+                  held_reason FROM ratings LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
+           WHERE station_id = ? AND coalesce(rating_details.comment, ratings.comment) != ''
+           ORDER BY rated_at DESC, ratings.id DESC LIMIT ? OFFSET ?""",
+        [station["id"], COMMENTS_PER_PAGE + 1, (int(page) - 1) * COMMENTS_PER_PAGE]))
+    found_visits = visits_rules.listing(db, station["id"], tz)
+    chart = Markup(render_template("_rate_chart.svg", title=f"{code} 90 days",
+                                   c=charts_geometry.rate_and_count(evidence["points"], "day")))
+    user = current_user()
+    return render_template(
+        "station.html", station=station, summary=summary_of(db, code, tz), chart=chart,
+        evidence=evidence, comments=comments[:COMMENTS_PER_PAGE],
+        more_comments=len(comments) > COMMENTS_PER_PAGE, page=int(page),
+        flags=list(db.query("""SELECT flagged_on, window_start, tier, proposed_tier, status FROM flags
+                               WHERE station_id = ? ORDER BY flagged_on DESC""", [station["id"]])),
+        cases=cases.listing(db, "stations.id = ?", [station["id"]], today),
+        visits=found_visits, checklist=visits_rules.CHECKLIST,
+        disagrees=visits_rules.disagrees(evidence["satisfaction"],
+                                         found_visits[0]["failed"] if found_visits else None),
+        history=downgrade.history(db, station["id"], tz), statuses=STATUS_LABELS,
+        inspector=user["role"] in ("inspector", "admin"), weekdays="一二三四五六日")
+
+
+@bp.post("/stations/<code>/visits")
+@staff_required("inspector", "admin")
+def record_visit(code: str):
+    station = visible_station(code)
+    form, db = request.form, get_db()
+    items = {key: form.get(f"item-{key}") for key in visits_rules.CHECKLIST}
+    try:
+        with write(db):
+            visit = visits_rules.record(db, station["id"], form.get("kind"), items,
+                                        form.get("notes", ""), current_user()["username"],
+                                        clock.now())
+    except visits_rules.BadVisit as refused:
+        flash(f"未保存 not saved: {refused}")
+    else:
+        flash(f"已记录走访,{visit['failed']} 项不合格 / visit recorded, {visit['failed']} item(s) failed")
+    return redirect(url_for(".station_page", code=code), 303)
+
+
+@bp.post("/stations/<code>/reinstate")
+@staff_required("inspector", "admin")
+def reinstate(code: str):
+    visible_station(code)
+    db = get_db()
+    try:
+        with write(db):
+            step = downgrade.reinstate(db, code, request.form.get("reason"),
+                                       current_user()["username"], clock.now())
+    except downgrade.BadDecision as refused:
+        flash(f"未恢复 not reinstated: {refused}")
+    else:
+        flash(f"{code}: 已恢复为{TIER_LABELS[step['new_tier']]} / reinstated as {step['new_tier']}")
+    return redirect(url_for(".station_page", code=code), 303)

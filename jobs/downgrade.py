@@ -145,6 +145,41 @@ def decide(db, code: str, decision: str, reason: str, by: str, now) -> dict:
     return {"code": code, "decision": decision, "tier": tier, "new_tier": to_tier or tier}
 
 
+STEP_UP = {"city": "provincial", "provincial": "national"}
+
+
+class NoStation(LookupError):
+    """No station with that code."""
+
+
+def reinstate(db, code: str, reason, by: str, now) -> dict:
+    """An inspector steps a station up, with a reason: a delisted station is relisted as a city
+    station; city → provincial → national. Kept in its history. Call inside write(); raises
+    BadDecision or NoStation."""
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise BadDecision("a reason is required")
+    if len(reason) > MAX_REASON:
+        raise BadDecision(f"the reason is longer than {MAX_REASON} characters")
+    row = db.execute("SELECT id, tier, status FROM stations WHERE code = ?", [code]).fetchone()
+    if row is None:
+        raise NoStation(code)
+    station_id, tier, status = row
+    if status == "delisted":
+        from_tier, to_tier = "delisted", "city"
+        db.execute("UPDATE stations SET status = 'listed', tier = 'city' WHERE id = ?", [station_id])
+    elif tier in STEP_UP:
+        from_tier, to_tier = tier, STEP_UP[tier]
+        db.execute("UPDATE stations SET tier = ? WHERE id = ?", [to_tier, station_id])
+    else:
+        raise BadDecision(f"{code} is a national station already: there is no tier above")
+    db.execute(
+        """INSERT INTO station_history (station_id, at, by, action, from_tier, to_tier, reason)
+           VALUES (?, ?, ?, 'reinstated', ?, ?, ?)""",
+        [station_id, to_utc_text(now), by, from_tier, to_tier, reason])
+    return {"code": code, "tier": from_tier, "new_tier": to_tier}
+
+
 def history(db, station_id: int, tz) -> list[dict]:
     """A station's tier changes and decisions, oldest first."""
     return [{**row, "at": local_iso(row["at"], tz)} for row in db.query(

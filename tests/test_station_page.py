@@ -1,0 +1,137 @@
+"""A station's page, reinstatement and inspection visits, for staff on their phones."""
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from feedback.visits import CHECKLIST
+from test_browser import PHONE
+from test_staff import csrf_from, make_user, sign_in  # noqa: F401 (fixture)
+
+ALL_PASS = {key: "pass" for key in CHECKLIST}
+
+
+@pytest.fixture
+def tokens(runner, make_user):
+    found = {}
+    for username, role, *extra in (("ins", "inspector"), ("mgr", "manager", "--station", "ST-001"),
+                                   ("other", "manager", "--station", "ST-002")):
+        make_user(username, role, *extra)
+        found[username] = {"Authorization": "Bearer " + runner.invoke(
+            args=["users", "token", "--username", username]).output.strip()}
+    return found
+
+
+def reinstate(client, code, headers, reason="复查合格"):
+    return client.post(f"/api/v1/stations/{code}/reinstate", json={"reason": reason}, headers=headers)
+
+
+def test_reinstatement_steps_up_one_tier_and_relists_a_delisted_station(client, runner, tokens, db):
+    db.execute("UPDATE stations SET status = 'delisted' WHERE code = 'ST-002'")  # ST-002 is city
+    done = reinstate(client, "ST-002", tokens["ins"])
+    assert done.status_code == 200 and done.get_json() == {"code": "ST-002", "tier": "delisted",
+                                                           "new_tier": "city"}
+    station = client.get("/api/v1/stations/ST-002").get_json()
+    assert (station["status"], station["tier"]) == ("listed", "city")
+    assert reinstate(client, "ST-002", tokens["ins"]).get_json()["new_tier"] == "provincial"
+    history = client.get("/api/v1/stations/ST-002/history", headers=tokens["ins"]).get_json()["items"]
+    assert [(h["action"], h["from_tier"], h["to_tier"]) for h in history[-2:]] == [
+        ("reinstated", "delisted", "city"), ("reinstated", "city", "provincial")]
+    assert history[-1]["by"] == "ins" and history[-1]["reason"] == "复查合格"
+
+
+@pytest.mark.parametrize("code, who, reason, status", [
+    ("ST-001", "ins", "x", 400),        # national already
+    ("ST-002", "ins", "  ", 400),       # no reason
+    ("NOPE", "ins", "x", 404),
+    ("ST-002", "mgr", "x", 403),
+])
+def test_a_reinstatement_that_cannot_be_made_changes_nothing(client, tokens, db, code, who,
+                                                             reason, status):
+    assert reinstate(client, code, tokens[who], reason).status_code == status
+    assert db.execute("SELECT count(*) FROM station_history WHERE action = 'reinstated'").fetchone()[0] == 0
+
+
+def test_a_visit_is_recorded_against_the_checklist_and_listed(client, tokens):
+    items = {**ALL_PASS, "drinking_water": "fail", "fridge": "na"}
+    made = client.post("/api/v1/stations/ST-001/visits", headers=tokens["ins"],
+                       json={"kind": "unannounced", "items": items, "notes": "饮水机坏了"})
+    assert made.status_code == 201 and made.get_json()["failed"] == 1
+    listed = client.get("/api/v1/stations/ST-001/visits", headers=tokens["mgr"]).get_json()["items"]
+    assert [(v["kind"], v["failed"], v["by"], v["notes"]) for v in listed] == [
+        ("unannounced", 1, "ins", "饮水机坏了")]
+    assert set(listed[0]["items"]) == set(CHECKLIST)
+    assert client.get("/api/v1/stations/ST-001/visits", headers=tokens["other"]).status_code == 404
+
+
+@pytest.mark.parametrize("body", [
+    {"kind": "unannounced", "items": {k: v for k, v in ALL_PASS.items() if k != "seats"}},
+    {"kind": "unannounced", "items": {**ALL_PASS, "seats": "maybe"}},
+    {"kind": "unannounced", "items": {**ALL_PASS, "pool": "pass"}},
+    {"kind": "mystery", "items": ALL_PASS},
+    {"kind": "assessment", "items": ALL_PASS, "notes": 5},
+])
+def test_a_bad_visit_is_400_and_stores_nothing(client, tokens, db, body):
+    response = client.post("/api/v1/stations/ST-001/visits", json=body, headers=tokens["ins"])
+    assert response.status_code == 400
+    assert db.execute("SELECT count(*) FROM visits").fetchone()[0] == 0
+
+
+def test_a_visit_for_a_station_out_of_sight_or_by_a_manager_is_refused(client, tokens):
+    body = {"kind": "assessment", "items": ALL_PASS}
+    assert client.post("/api/v1/stations/NOPE/visits", json=body, headers=tokens["ins"]).status_code == 404
+    assert client.post("/api/v1/stations/ST-001/visits", json=body, headers=tokens["mgr"]).status_code == 403
+
+
+def rate_from_new_phones(app, station_url, scores, code="ST-001", prefix=""):
+    path = urlsplit(station_url(code)).path
+    for n, score in enumerate(scores):
+        app.test_client().post(path, data={"score": str(score), "key": f"page-key-{prefix}{n:010d}"})
+
+
+def test_the_station_page_shows_ratings_visits_and_marks_a_disagreement(app, client, tokens,
+                                                                        station_url, clock):
+    from datetime import datetime, timezone
+
+    for day, scores in ((25, [5] * 10), (26, [5] * 5), (28, [4] * 5), (29, [5] * 5)):  # none on 27th
+        clock.instant = datetime(2026, 11, day, 4, tzinfo=timezone.utc)
+        rate_from_new_phones(app, station_url, scores, prefix=str(day))
+    client.post("/api/v1/stations/ST-001/visits", headers=tokens["ins"], json={
+        "kind": "unannounced", "items": {**ALL_PASS, "clean": "fail", "seats": "fail", "toilet": "fail"}})
+    sign_in(client, "mgr")
+    page = client.get("/stations/ST-001").get_data(as_text=True)
+    assert "人民广场驿站" in page and "国家级" in page and "海报版本 poster version 1" in page
+    assert "评价与走访不一致" in page
+    assert page.count("<polyline") == 2  # a day without ratings is a gap, not a zero
+    assert "周一" in page and "<rect" in page  # the heat map
+    assert 'action="/stations/ST-001/visits"' not in page  # managers read, inspectors record
+    assert client.get("/stations/ST-002").status_code == 404
+
+
+def test_an_inspector_records_a_visit_and_reinstates_from_the_page(client, tokens, db):
+    sign_in(client, "ins")
+    page = client.get("/stations/ST-002").get_data(as_text=True)
+    form = {"csrf_token": csrf_from(page), "kind": "assessment", "notes": "第三方评估"}
+    form.update({f"item-{key}": "pass" for key in CHECKLIST})
+    assert client.post("/stations/ST-002/visits", data=form).status_code == 303
+    assert "已记录走访,0 项不合格" in client.get("/stations/ST-002").get_data(as_text=True)
+    missing = {k: v for k, v in form.items() if k != "item-clean"}
+    client.post("/stations/ST-002/visits", data=missing)
+    assert db.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
+    client.post("/stations/ST-002/reinstate", data={"csrf_token": csrf_from(page), "reason": "评估优秀"})
+    assert db.execute("SELECT tier FROM stations WHERE code = 'ST-002'").fetchone()[0] == "provincial"
+
+
+def test_the_station_page_and_list_fit_a_360_px_phone(browser, live_server, client, tokens):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    page.fill("#username", "ins")
+    page.fill("#password", "correct horse battery")
+    with page.expect_navigation():
+        page.locator("button.primary").tap()
+    for path in ("/stations", "/stations/ST-001", "/cases", "/flags", "/signals"):
+        page.goto(live_server + path)
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], (path, widths)
+    context.close()
