@@ -11,7 +11,7 @@ from markupsafe import Markup
 from feedback import cases, clock, counting, scale, signals
 from feedback import visits as visits_rules
 from feedback import charts as charts_geometry
-from feedback.clock import add_months, from_utc_text, month_start, parse_day
+from feedback.clock import add_months, from_utc_text, local_iso, month_start, parse_day
 from feedback.i18n import TIER_LABELS
 from feedback.imports import neutralise_formula
 from feedback.auth import (current_user, staff_required, visible_case, visible_station,
@@ -25,32 +25,38 @@ from jobs import downgrade, reports, tasks
 bp = Blueprint("staff", __name__)
 
 
+STATIONS_PER_PAGE = 50
+
+
 @bp.get("/stations")
 @staff_required()
 def stations():
+    """The stations this account looks after: search by name or code, filter by district, tier
+    and status, a page at a time."""
+    db = get_db()
     where, params = visible_stations_sql(current_user())
-    rows = summaries(get_db(), current_app.config["TIMEZONE"], where, params)
-    rows.sort(key=lambda row: (row["district"], row["code"]))
-    return render_template("stations.html", stations=rows)
-
-
-def trend_chart(trend: list[dict], width: int = 640, height: int = 180) -> dict:
-    """Geometry of the 30-day chart: a bar per day's ratings, a line of satisfaction."""
-    left, right, top, bottom = 8, 8, 22, height - 20
-    max_count = max((day["ratings_total"] for day in trend), default=0) or 1
-    step = (width - left - right) / max(len(trend), 1)
-    bars, points = [], []
-    for i, day in enumerate(trend):
-        h = (bottom - top) * day["ratings_total"] / max_count
-        x = left + i * step
-        bars.append({"x": round(x + 1, 1), "y": round(bottom - h, 1), "w": round(step - 2, 1),
-                     "h": round(h, 1), "date": day["date"], "count": day["ratings_total"]})
-        if day["satisfaction_rate"] is not None:
-            y = bottom - (bottom - top) * day["satisfaction_rate"]
-            points.append(f"{x + step / 2:.1f},{y:.1f}")
-    return {"width": width, "height": height, "left": left, "right": right, "bottom": bottom,
-            "bars": bars, "line": " ".join(points), "max_count": max_count,
-            "first": trend[0]["date"] if trend else "", "last": trend[-1]["date"] if trend else ""}
+    visible = (where, list(params))
+    args = {key: request.args.get(key, "").strip()[:100] for key in ("q", "district", "tier", "status")}
+    if args["q"]:
+        where += " AND (stations.code LIKE ? ESCAPE '\\' OR stations.name LIKE ? ESCAPE '\\')"
+        pattern = "%" + args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params = [*params, pattern, pattern]
+    for key in ("district", "tier", "status"):
+        if args[key]:
+            where += f" AND stations.{key} = ?"
+            params = [*params, args[key]]
+    page = request.args.get("page", "1")
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= 100_000 else 1
+    total = db.execute(f"SELECT count(*) FROM stations WHERE {where}", params).fetchone()[0]
+    rows = summaries(db, current_app.config["TIMEZONE"], where, params, STATIONS_PER_PAGE,
+                     (page - 1) * STATIONS_PER_PAGE)
+    flagged = {row[0] for row in db.execute(
+        "SELECT code FROM flags JOIN stations ON stations.id = station_id WHERE flags.status = 'open'")}
+    districts = [row[0] for row in db.execute(
+        f"SELECT DISTINCT district FROM stations WHERE {visible[0]} ORDER BY district", visible[1])]
+    return render_template("stations.html", stations=rows, flagged=flagged, args=args, total=total,
+                           page=page, pages=max(1, -(-total // STATIONS_PER_PAGE)),
+                           districts=districts, statuses=STATUS_LABELS)
 
 
 def digest_for(user: dict, day: date) -> dict:
@@ -71,9 +77,12 @@ def digest_page(day_text: str):
         abort(404)
     today = clock.today()
     if day >= today:
-        abort(404, "a day's digest exists once the day is over")
+        abort(404, f"{day} 的日报在当天结束后生成,于次日 {current_app.config['DIGEST_AT'][0]:02d}:"
+                   f"{current_app.config['DIGEST_AT'][1]:02d} 发送 / the digest of {day} exists once "
+                   "the day is over")
     digest = digest_for(current_user(), day)
-    chart = Markup(render_template("_trend.svg", c=trend_chart(digest["trend"])))
+    chart = Markup(render_template("_rate_chart.svg", title="近30天评价数(柱)与满意率(线)",
+                                   c=charts_geometry.rate_and_count(digest["trend"], "date")))
     following = day + timedelta(days=1)
     return render_template("digest.html", digest=digest, chart=chart,
                            previous=(day - timedelta(days=1)).isoformat(),
@@ -83,15 +92,47 @@ def digest_page(day_text: str):
 @bp.get("/flags")
 @staff_required("inspector", "admin")
 def flags():
-    """The downgrade list for inspectors to review."""
-    return render_template("flags.html",
-                           flags=downgrade.open_flags(get_db(), current_app.config["TIMEZONE"]))
+    """The downgrade list for inspectors to review, each flag with its evidence."""
+    db, tz = get_db(), current_app.config["TIMEZONE"]
+    return render_template("flags.html", flags=[flag_evidence(db, flag, tz)
+                                                for flag in downgrade.open_flags(db, tz)])
+
+
+def flag_evidence(db, flag: dict, tz) -> dict:
+    """A flag with what an inspector decides on: the three months checked, the counted ratings
+    since them and the last one, the station's kind, address, opening day and poster version."""
+    start = date.fromisoformat(flag["window_start"])
+    end = add_months(start, downgrade.SILENT_MONTHS)
+    station = next(db.query("SELECT * FROM stations WHERE code = ?", [flag["code"]]))
+    since, last = db.execute(
+        """SELECT count(*), max(rated_at) FROM counted_ratings
+           WHERE station_id = ? AND day >= ?""", [station["id"], end.isoformat()]).fetchone()
+    return {**flag, "station": station, "window_end": (end - timedelta(days=1)).isoformat(),
+            "ratings_since": since, "last_since": local_iso(last, tz),
+            "follows": ("摘牌:驿站页面停止接受评价 delisted: its page stops taking ratings"
+                        if flag["proposed_tier"] == "delisted" else
+                        f"降为{TIER_LABELS[flag['proposed_tier']]} steps down to {flag['proposed_tier']}")}
+
+
+@bp.get("/flags/<code>/confirm")
+@staff_required("inspector", "admin")
+def confirm_page(code: str):
+    """The second look before a downgrade: what will follow, and the reason."""
+    db, tz = get_db(), current_app.config["TIMEZONE"]
+    found = [flag for flag in downgrade.open_flags(db, tz, "stations.code = ?", [code])]
+    if not found:
+        abort(404, f"{code} 没有待复核的降级线索 / has no open flag")
+    return render_template("flag_confirm.html", flag=flag_evidence(db, found[0], tz),
+                           reason=request.args.get("reason", ""))
 
 
 @bp.post("/flags/<code>/decision")
 @staff_required("inspector", "admin")
 def decide(code: str):
     decision = request.form.get("decision")
+    if decision == "confirm" and request.form.get("confirmed") != "yes":
+        # a downgrade is asked for twice: the second page says what will follow
+        return redirect(url_for(".confirm_page", code=code, reason=request.form.get("reason", "")), 303)
     db = get_db()
     try:
         with write(db):
@@ -102,7 +143,7 @@ def decide(code: str):
         return redirect(url_for(".flags"), 303)
     except downgrade.NoOpenFlag:
         abort(404, f"station {code} has no open flag")
-    flash(f"{code}: " + (f"已降为 {result['new_tier']} / now {result['new_tier']}"
+    flash(f"{code}: " + (f"已降为{TIER_LABELS.get(result['new_tier'], '摘牌')} / now {result['new_tier']}"
                          if decision == "confirm" else "已驳回 / dismissed"))
     return redirect(url_for(".flags"), 303)
 

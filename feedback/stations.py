@@ -128,12 +128,14 @@ def amenity_list(station: dict) -> list[str]:
     return [item for item in station["amenities"].split(";") if item]
 
 
-def summaries(db: Database, tz, where: str = "1", params=()) -> list[dict]:
-    """Public JSON summaries of the stations matching ``where`` (SQL on ``stations``), by code."""
+def summaries(db: Database, tz, where: str = "1", params=(), limit: int = -1,
+              offset: int = 0) -> list[dict]:
+    """Public JSON summaries of the stations matching ``where`` (SQL on ``stations``), by code;
+    ``limit`` and ``offset`` page them."""
     rows = db.query(
         f"""SELECT stations.*, n1, n2, n3, n4, n5, held, last_rated_at FROM stations
             LEFT JOIN station_totals ON station_totals.station_id = stations.id
-            WHERE {where} ORDER BY code""", list(params))
+            WHERE {where} ORDER BY code LIMIT ? OFFSET ?""", [*params, limit, offset])
     out = []
     for row in rows:
         counts = scale.counts_from_row(row)

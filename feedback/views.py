@@ -236,6 +236,11 @@ def http_error(error: HTTPException):
                if name.lower() != "content-type"]
     if request.path.startswith("/api/"):
         return {"error": error.name, "message": error.description}, error.code, headers
+    if not request.path.startswith("/s/") and error.code != 405:
+        # a staff page's error is a staff page, saying what happened in its words
+        response = make_response(render_template("staff_error.html", error=error), error.code)
+        response.headers.extend(headers)
+        return response
     if error.code in (404, 405):
         message = i18n.translate(i18n.choose(), "page_not_found")
     elif error.code == 413:

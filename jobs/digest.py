@@ -210,4 +210,7 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
         day=day, stations=stations, day_counts=counts_between(day, day),
         window_counts=counts_between(day - timedelta(days=RANKING_DAYS - 1), day),
         bad_ratings=bad_ratings, last_rated_day=last_rated, trend=trend,
-        flagged_total=flagged, scope=district)
+        flagged_total=flagged,
+        # a district's digest, or a manager's that names the station
+        scope=district if district is not None else
+        (", ".join(s["name"] for s in stations) if codes is not None else None))

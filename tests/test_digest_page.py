@@ -31,13 +31,15 @@ def test_digest_page_shows_the_day_and_a_30_day_svg_trend(client, history):
     html = client.get("/digests/2026-11-27").get_data(as_text=True)
     assert "驿站服务日报 2026-11-27" in html
     assert "<svg" in html
-    bars = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)" fill="#90b4e8">'
+    bars = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)" fill="#c8d8f0">'
                       r'<title>([\d-]+): (\d+)</title>', html)
     assert len(bars) == 30
     assert bars[0][1] == "2026-10-29" and bars[-1][1] == "2026-11-27"
     counts = {day: int(n) for _, day, n in bars}
     assert counts["2026-11-27"] == 3 and counts["2026-11-20"] == 1 and counts["2026-11-26"] == 0
-    assert "<polyline" in html  # satisfaction line
+    # satisfaction is a dot on each day with ratings; no line is drawn across the empty days
+    assert html.count('<circle') == sum(1 for n in counts.values() if n)
+    assert "<polyline" not in html
 
 
 def test_digest_page_escapes_comments_and_masks_phones(client, history):

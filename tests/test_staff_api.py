@@ -172,21 +172,27 @@ def test_openapi_describes_every_api_route(client, app):
     assert described == served
 
 
-def test_inspectors_review_the_list_on_a_page(client, staff):
+def test_inspectors_review_the_list_on_a_page_and_a_confirm_asks_again(client, staff):
     sign_in(client, "ins")
     html = client.get("/flags").get_data(as_text=True)
     assert "ST-003" in html and 'name="reason"' in html
+    assert "2026-08-01 – 2026-10-31" in html and "此后评价 counted ratings since: <strong>0</strong>" in html
     token = csrf_from(html)
-    response = client.post("/flags/ST-003/decision", data={"decision": "confirm", "reason": "",
+    response = client.post("/flags/ST-003/decision", data={"decision": "dismiss", "reason": "",
                                                            "csrf_token": token})
     assert response.status_code == 303
     assert "写明理由" in client.get("/flags").get_data(as_text=True)
-    assert client.get("/api/v1/stations/ST-003").get_json()["status"] == "listed"
-    client.post("/flags/ST-003/decision", data={"decision": "confirm", "reason": "撤点",
-                                                "csrf_token": token})
+    first = client.post("/flags/ST-003/decision", data={"decision": "confirm", "reason": "撤点",
+                                                        "csrf_token": token})
+    assert first.status_code == 303 and "/flags/ST-003/confirm" in first.headers["Location"]
+    assert client.get("/api/v1/stations/ST-003").get_json()["status"] == "listed"  # not yet
+    second = client.get(first.headers["Location"]).get_data(as_text=True)
+    assert "摘牌:驿站页面停止接受评价" in second and 'value="撤点"' in second
+    client.post("/flags/ST-003/decision", data={"decision": "confirm", "confirmed": "yes",
+                                                "reason": "撤点", "csrf_token": token})
     assert client.get("/api/v1/stations/ST-003").get_json()["status"] == "delisted"
     after = client.get("/flags").get_data(as_text=True)
-    assert "ST-003: 已降为 delisted" in after and "Nothing to review" in after
+    assert "ST-003: 已降为摘牌 / now delisted" in after and "Nothing to review" in after
 
 
 def test_a_district_account_cannot_open_the_review_page(client, staff):

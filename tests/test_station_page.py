@@ -135,3 +135,24 @@ def test_the_station_page_and_list_fit_a_360_px_phone(browser, live_server, clie
         widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1], (path, widths)
     context.close()
+
+
+def test_the_station_list_searches_filters_and_pages(client, runner, write_file, tokens, db):
+    many = "code,name,district,tier,kind\n" + "".join(
+        f"P-{n:03d},{'工地' if n % 2 else '银行'}驿站{n},新区,city,fixed\n" for n in range(120))
+    runner.invoke(args=["stations", "import", write_file("many.csv", many)])
+    runner.invoke(args=["downgrade", "scan"])
+    sign_in(client, "ins")
+    first = client.get("/stations").get_data(as_text=True)
+    assert "驿站 Stations (123)" in first and "第 1 / 3 页" in first
+    assert len(set(re.findall(r'<td><a href="/stations/([\w-]+)">', first))) == 50
+    found = client.get("/stations?q=工地驿站11&district=新区").get_data(as_text=True)
+    assert sorted(set(re.findall(r'<td><a href="/stations/([\w-]+)">', found))) == [
+        "P-011", "P-111", "P-113", "P-115", "P-117", "P-119"]
+    assert "page=2" not in found
+    national = client.get("/stations?tier=national").get_data(as_text=True)
+    assert set(re.findall(r'<td><a href="/stations/([\w-]+)">', national)) == {"ST-001"}
+    assert "降级待复核" in national  # ST-001 has no rating in the three months: flagged
+    third = client.get("/stations?page=3").get_data(as_text=True)
+    assert len(set(re.findall(r'<td><a href="/stations/([\w-]+)">', third))) == 23
+    assert client.get("/stations?q=%25").get_data(as_text=True).count('<td><a href="/stations/') == 0
