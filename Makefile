@@ -13,13 +13,18 @@ run: $(VENV)/.run-installed
 	$(BIN)/flask --app app demo
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed node_modules/axe-core/axe.min.js
 	scripts/ensure-chromium
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.test-installed
 	scripts/ensure-chromium
 	$(BIN)/python -m bench
+
+# axe-core (npm, pinned in package-lock.json) checks the staff pages in Chromium
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
