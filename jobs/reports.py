@@ -202,6 +202,7 @@ class MonthData:
     cases: list[dict]                 # code, opened_on, due_on, status, resolved_on
     flags_raised: int
     decisions: dict[str, int]         # confirmed, dismissed, reinstated
+    visits: list[dict] = field(default_factory=list)  # code, kind, failed: the month's visits
     chart: dict[str, dict[str, dict[int, int]]] = field(default_factory=dict)  # district → month → counts
 
 
@@ -217,7 +218,9 @@ def month_row(stations: list[dict], data: MonthData, last: date) -> dict:
             "stations_quiet": len(codes) - len(rated), **found,
             "ratings_per_station": found["ratings_total"] / len(codes) if codes else None,
             "cases_opened": len(opened),
-            "cases_on_time_rate": len(on_time) / len(opened) if opened else None}
+            "cases_on_time_rate": len(on_time) / len(opened) if opened else None,
+            "visits": sum(1 for v in data.visits if v["code"] in codes),
+            "visit_items_failed": sum(v["failed"] for v in data.visits if v["code"] in codes)}
 
 
 def month(data: MonthData, base_url: str) -> dict:
@@ -242,6 +245,10 @@ def month(data: MonthData, base_url: str) -> dict:
         "cases_opened": overall["cases_opened"], "cases_on_time_rate": overall["cases_on_time_rate"],
         "by_district": by_district, "by_tier": by_tier,
         "flags_raised": data.flags_raised, "decisions": data.decisions,
+        "visits": {"total": len(data.visits),
+                   "unannounced": sum(v["kind"] == "unannounced" for v in data.visits),
+                   "assessment": sum(v["kind"] == "assessment" for v in data.visits),
+                   "items_failed": sum(v["failed"] for v in data.visits)},
         "trend": {district: [{"month": m, **rated_summary(per_month.get(m, {}))} for m in months]
                   for district, per_month in sorted(data.chart.items())},
         "url": f"{base_url.rstrip('/')}/reports/months/{name}",
@@ -275,8 +282,12 @@ def load_month(db, first: date, tz) -> MonthData:
                WHERE day BETWEEN ? AND ? GROUP BY district, month""",
             [add_months(first, -(CHART_MONTHS - 1)).isoformat(), last.isoformat()]):
         chart[row["district"]][row["month"]] = scale.counts_from_row(row)
+    visits = [dict(row) for row in db.query(
+        """SELECT code, visits.kind, failed FROM visits JOIN stations ON stations.id = station_id
+           WHERE at >= ? AND at < ?""", [start, end])]
     return MonthData(first=first, stations=stations, counts=counts_by_station(db, first, last, "1", []),
-                     cases=cases, flags_raised=flags_raised, decisions=decisions, chart=dict(chart))
+                     cases=cases, flags_raised=flags_raised, decisions=decisions, chart=dict(chart),
+                     visits=visits)
 
 
 MONTH_CSV_COLUMNS = ("district", "stations_listed", "stations_rated", "stations_quiet",

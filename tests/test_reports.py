@@ -89,6 +89,7 @@ def test_the_monthly_report_on_an_imported_history(runner, history):
     assert (found["stations_listed"], found["stations_rated"], found["stations_quiet"]) == (3, 3, 0)
     assert found["mean_score"] == pytest.approx((1 + 2 + 4 + 1 + 5 + 3) / 6)
     assert found["decisions"] == {"confirmed": 0, "dismissed": 0, "reinstated": 0}
+    assert found["visits"] == {"total": 0, "unannounced": 0, "assessment": 0, "items_failed": 0}
     rows = {row["district"]: row for row in found["by_district"]}
     assert rows["黄浦区"]["ratings_total"] == 3 and rows["黄浦区"]["satisfaction_rate"] == 0.0
     assert {row["tier"] for row in found["by_tier"]} == {"national", "provincial", "city"}

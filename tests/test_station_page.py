@@ -156,3 +156,54 @@ def test_the_station_list_searches_filters_and_pages(client, runner, write_file,
     third = client.get("/stations?page=3").get_data(as_text=True)
     assert len(set(re.findall(r'<td><a href="/stations/([\w-]+)">', third))) == 23
     assert client.get("/stations?q=%25").get_data(as_text=True).count('<td><a href="/stations/') == 0
+
+
+def test_visits_and_reinstatements_reach_the_monthly_report(client, runner, tokens, clock, db):
+    from datetime import datetime, timezone
+
+    clock.instant = datetime(2026, 10, 15, 4, tzinfo=timezone.utc)
+    client.post("/api/v1/stations/ST-002/visits", headers=tokens["ins"], json={
+        "kind": "assessment", "items": {**ALL_PASS, "clean": "fail", "fridge": "fail"}})
+    reinstate(client, "ST-002", tokens["ins"])
+    clock.instant = datetime(2026, 11, 2, 4, tzinfo=timezone.utc)
+    report = runner.invoke(args=["report", "month", "--month", "2026-10", "--json"]).output
+    assert '"assessment": 1' in report and '"items_failed": 2' in report
+    assert '"reinstated": 1' in report
+
+
+def test_a_digest_not_yet_over_says_when_it_will_exist_and_a_managers_names_the_station(
+        client, tokens):
+    sign_in(client, "mgr")
+    today = client.get("/digests/2026-11-28")
+    assert today.status_code == 404
+    assert "2026-11-28 的日报在当天结束后生成,于次日 08:00 发送" in today.get_data(as_text=True)
+    assert "驿站服务日报 2026-11-27(人民广场驿站)" in client.get("/digests/2026-11-27").get_data(as_text=True)
+
+
+def test_an_inspector_confirms_with_a_second_look_then_reinstates_on_a_phone(
+        browser, live_server, runner, tokens):
+    runner.invoke(args=["downgrade", "scan"])  # ST-001..3 have no ratings: flagged
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    page.fill("#username", "ins")
+    page.fill("#password", "correct horse battery")
+    with page.expect_navigation():
+        page.locator("button.primary").tap()
+    page.goto(live_server + "/flags")
+    card = page.locator("section.card", has_text="ST-002")
+    card.locator("input[name=reason]").fill("工地已撤,驿站随之撤点")
+    with page.expect_navigation():
+        card.locator("button[value=confirm]").tap()
+    assert "摘牌:驿站页面停止接受评价" in page.content()  # the second look says what follows
+    assert runner.invoke(args=["stations", "url", "ST-002"]).exit_code == 0
+    with page.expect_navigation():
+        page.locator("button.primary").tap()
+    assert "已降为摘牌" in page.content()
+    page.goto(live_server + "/stations/ST-002")
+    assert "摘牌 Delisted" in page.content()
+    page.fill("#reason", "工地复工,驿站恢复")
+    with page.expect_navigation():
+        page.locator("form", has_text="恢复 Reinstate").locator("button.primary").tap()
+    assert "已恢复为市级" in page.content() and "在册 Listed" in page.content()
+    context.close()

@@ -218,7 +218,8 @@ def month_lines(report: dict, heading: str = "### ", bullet: str = "- ",
            f"平均分 {mean(report['mean_score'])}",
            f"新立案 {report['cases_opened']} 件 · 按期整改率 {percent(report['cases_on_time_rate'])}",
            f"新增降级线索 {report['flags_raised']} 个 · 确认降级 {decisions['confirmed']} · 驳回 "
-           f"{decisions['dismissed']} · 恢复 {decisions['reinstated']}"]
+           f"{decisions['dismissed']} · 恢复 {decisions['reinstated']}",
+           f"走访 {report['visits']['total']} 次 · 不合格项 {report['visits']['items_failed']} 个"]
     if report["by_district"]:
         out.append(heading + "各区")
         out += [bullet + f"{plain(d['district'])}:在册 {d['stations_listed']} · 评价 {d['ratings_total']} 条 · "
