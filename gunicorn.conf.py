@@ -19,3 +19,4 @@ limit_request_line = 4094
 limit_request_fields = 60
 limit_request_field_size = 8190
 accesslog = "-"
+control_socket_disable = True  # gunicorn 27 would open a control socket under $HOME

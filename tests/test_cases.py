@@ -3,7 +3,7 @@ districts and inspectors reopen them, overdue ones are shown first and in the di
 see what was done."""
 import logging
 import re
-from datetime import date, datetime, timezone
+from datetime import date
 from urllib.parse import urlsplit
 
 import pytest

@@ -1,10 +1,8 @@
 """Chats get what we mean to post and nothing more: hostile words stay inert in every format,
 one post cannot flood a channel, and no message is posted twice by a second process."""
-import json
 import re
 import threading
 import unicodedata
-from datetime import date
 from email import message_from_bytes, policy
 from urllib.parse import urlsplit
 

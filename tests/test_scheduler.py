@@ -14,7 +14,7 @@ import pytest
 
 from app import create_app
 from conftest import TEST_SECRET
-from jobs import scheduler, tasks
+from jobs import scheduler
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
