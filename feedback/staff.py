@@ -354,12 +354,12 @@ def station_page(code: str):
     if not page.isascii() or not page.isdigit() or not 1 <= int(page) <= 100_000:
         abort(404)
     evidence = station_evidence(db, station, today, tz)
-    comments = list(db.query(
+    comments = [{**row, "rated_at": local_iso(row["rated_at"], tz)} for row in db.query(
         """SELECT rated_at, score, coalesce(rating_details.comment, ratings.comment) AS comment,
                   held_reason FROM ratings LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
            WHERE station_id = ? AND coalesce(rating_details.comment, ratings.comment) != ''
            ORDER BY rated_at DESC, ratings.id DESC LIMIT ? OFFSET ?""",
-        [station["id"], COMMENTS_PER_PAGE + 1, (int(page) - 1) * COMMENTS_PER_PAGE]))
+        [station["id"], COMMENTS_PER_PAGE + 1, (int(page) - 1) * COMMENTS_PER_PAGE])]
     found_visits = visits_rules.listing(db, station["id"], tz)
     chart = Markup(render_template("_rate_chart.svg", title=f"{code} 90 days",
                                    c=charts_geometry.rate_and_count(evidence["points"], "day")))
