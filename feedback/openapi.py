@@ -37,6 +37,8 @@ SCHEMAS = {
         "status": {"type": "string", "enum": ["listed", "closed", "delisted"]},
         "opened_on": {"type": "string", "format": "date"},
         "amenities": {"type": "array", "items": {"type": "string"}},
+        "hours": {"type": "string", "nullable": True,
+                  "description": "24h, or HH:MM-HH:MM ranges separated by ;; null when unknown"},
         "ratings_total": {"type": "integer", "description": "counted ratings"},
         "held_total": {"type": "integer",
                        "description": "ratings kept but not counted (repeats, staff devices, exclusions)"},

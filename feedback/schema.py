@@ -372,6 +372,11 @@ CREATE TABLE visits (
 CREATE INDEX visits_station ON visits (station_id, at);
 """
 
+# Opening hours, as the stations CSV gives them (feedback/hours.py); empty means unknown.
+V10_HOURS = """
+ALTER TABLE stations ADD COLUMN hours TEXT NOT NULL DEFAULT '';
+"""
+
 MIGRATIONS = [
     V1_STATIONS_RATINGS_ROLLUPS,
     V2_LINK_VERSIONS,
@@ -382,6 +387,7 @@ MIGRATIONS = [
     V7_COUNTING,
     V8_CASES,
     V9_VISITS,
+    V10_HOURS,
 ]
 
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from sqlite_utils import Database
 
+from feedback import hours as opening_hours
 from feedback import scale
 from feedback.clock import local_iso, parse_day, to_utc_text
 from feedback.ratings import has_control_characters
@@ -12,7 +13,7 @@ TIERS = ("city", "provincial", "national")
 KINDS = ("fixed", "mobile", "partner")
 CODE_PATTERN = re.compile(r"[A-Za-z0-9-]{1,32}")
 COLUMNS = ("code", "name", "district", "address", "latitude", "longitude",
-           "tier", "kind", "opened_on", "amenities")
+           "tier", "kind", "opened_on", "amenities", "hours")
 REQUIRED_COLUMNS = ("code", "name", "district", "tier", "kind")
 MAX_TEXT = 200
 
@@ -67,12 +68,16 @@ def validate(record: dict[str, str]) -> tuple[dict, list[str]]:
             errors.append(f"opened_on {bad}")
 
     amenities = [item.strip() for item in value["amenities"].split(";") if item.strip()]
+    try:
+        opening_hours.parse(value["hours"])
+    except ValueError as bad:
+        errors.append(str(bad))
     row = {
         "code": value["code"], "name": value["name"], "district": value["district"],
         "address": value["address"], "latitude": coordinates.get("latitude"),
         "longitude": coordinates.get("longitude"), "tier": value["tier"], "kind": value["kind"],
         "opened_on": opened_on.isoformat() if opened_on else None,
-        "amenities": ";".join(amenities),
+        "amenities": ";".join(amenities), "hours": value["hours"],
     }
     return row, errors
 
@@ -87,15 +92,16 @@ def upsert(db: Database, rows: list[dict], today: date, now: datetime,
         db.execute(
             """
             INSERT INTO stations (code, name, district, address, latitude, longitude, tier, kind,
-                                  opened_on, amenities, created_at, updated_at)
+                                  opened_on, amenities, hours, created_at, updated_at)
             VALUES (:code, :name, :district, :address, :latitude, :longitude, :tier, :kind,
-                    coalesce(:opened_on, :today), :amenities, :stamp, :stamp)
+                    coalesce(:opened_on, :today), :amenities, :hours, :stamp, :stamp)
             ON CONFLICT (code) DO UPDATE SET
                 name = excluded.name, district = excluded.district, address = excluded.address,
                 latitude = excluded.latitude, longitude = excluded.longitude,
                 tier = excluded.tier, kind = excluded.kind,
                 opened_on = coalesce(:opened_on, stations.opened_on),
-                amenities = excluded.amenities, updated_at = excluded.updated_at
+                amenities = excluded.amenities, hours = excluded.hours,
+                updated_at = excluded.updated_at
             """,
             {**row, "today": today.isoformat(), "stamp": stamp},
         )
@@ -144,6 +150,7 @@ def summaries(db: Database, tz, where: str = "1", params=(), limit: int = -1,
             "address": row["address"], "latitude": row["latitude"], "longitude": row["longitude"],
             "tier": row["tier"], "kind": row["kind"], "status": row["status"],
             "opened_on": row["opened_on"], "amenities": amenity_list(row),
+            "hours": row["hours"] or None,
             "ratings_total": sum(counts.values()),
             "held_total": row["held"] or 0,
             "satisfaction_rate": scale.satisfaction_rate(counts),
