@@ -227,11 +227,14 @@ def timed_get(address: str, path: str) -> tuple[bytes, float]:
 
 
 def test_two_slow_clients_do_not_stall_the_health_check(gunicorn):
+    assert timed_get(gunicorn, "/healthz")[0].startswith(b"HTTP/1.1 200")  # the workers are up
     slow = [half_sent_post(gunicorn) for _ in range(2)]
     try:
-        status_line, seconds = timed_get(gunicorn, "/healthz")
-        assert status_line.startswith(b"HTTP/1.1 200")
-        assert seconds < 1.0
+        # a stalled server fails every try (it would take the 10 s read timeout or longer); the
+        # best of three keeps a busy test machine from failing a server that is not stalled
+        answers = [timed_get(gunicorn, "/healthz") for _ in range(3)]
+        assert all(status.startswith(b"HTTP/1.1 200") for status, _ in answers)
+        assert min(seconds for _, seconds in answers) < 1.0
     finally:
         for sock in slow:
             sock.close()
