@@ -151,7 +151,7 @@ def test_a_lost_answer_is_reported_and_the_repeat_shows_its_part_number(
     rows += [f"ST-001,2026-11-27T09:{i:02d}:00,2,第{i}条" + "差" * 130 for i in range(60)]
     runner.invoke(args=["ratings", "import", write_file("many.csv", "\n".join(rows) + "\n")])
     runner.invoke(args=["channels", "add", "--kind", "wecom", "--target", chat.url()])
-    monkeypatch.setattr(channels, "HTTP_TIMEOUT", 0.3)
+    monkeypatch.setattr(channels, "HTTP_TIMEOUT", 1.0)  # part 1 answers in milliseconds
     released = threading.Event()
     chat.on_request = lambda number: number == 2 and released.wait(10)
     first = runner.invoke(args=["digest", "send", "--date", DAY])
