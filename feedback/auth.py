@@ -20,7 +20,7 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from feedback import clock, devices, stations
+from feedback import cases, clock, devices, stations
 from feedback.clock import from_utc_text, to_utc_text
 from feedback.db import get_db, write
 
@@ -211,8 +211,6 @@ def visible_station(code: str) -> dict:
 
 def visible_case(case_id: int) -> dict:
     """The case, if the signed-in staff member may see its station; 404 otherwise."""
-    from feedback import cases
-
     case = cases.get(get_db(), case_id)
     if case is None or not can_see(current_user(), {"code": case["station_code"],
                                                     "district": case["district"]}):

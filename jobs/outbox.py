@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from feedback.clock import to_utc_text
-from feedback.db import write
+from feedback.db import connect, write
 from jobs import channels as channel_kinds
 from jobs.channels import DeliveryError, SendContext
 
@@ -118,8 +118,6 @@ class ClaimKeeper:
         self.thread = threading.Thread(target=self._run, name=f"claim-{delivery_id}", daemon=True)
 
     def _run(self) -> None:
-        from feedback.db import connect
-
         db = connect(self.path)
         try:
             while not self.stopped.wait(RENEW_EVERY_SECONDS):
