@@ -15,6 +15,17 @@ def refuse_cookies(context):
     context.route("**/*", without_cookies)
 
 
+def signed_in_phone(browser, base: str, username: str, password: str, **options):
+    """A new phone-sized browser page, signed in to the staff pages as ``username``."""
+    page = browser.new_context(**PHONE, **options).new_page()
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.locator("button.primary").tap()
+    return page
+
+
 @pytest.fixture
 def phone(browser, request):
     """A fresh phone-sized page that records console errors; JavaScript and cookies as the test

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from test_browser import PHONE
+from test_browser import signed_in_phone
 from test_hardening import PUBLIC_ENDPOINTS, get_routes
 from test_staff import PASSWORD, make_user  # noqa: F401 (fixture)
 
@@ -26,15 +26,9 @@ def staff_phone(app, browser, live_server, runner, make_user, write_file, statio
     path = urlsplit(station_url("ST-001")).path
     app.test_client().post(path, data={"score": "1", "key": "phone-page-key-0001"})  # a case
     make_user("wang", "admin")
-    context = browser.new_context(bypass_csp=True, **PHONE)
-    page = context.new_page()
-    page.goto(live_server + "/login")
-    page.fill("#username", "wang")
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.locator("button.primary").tap()
+    page = signed_in_phone(browser, live_server, "wang", PASSWORD, bypass_csp=True)
     yield page
-    context.close()
+    page.context.close()
 
 
 def test_every_page_fits_360_px_and_staff_pages_pass_axe(app, staff_phone, live_server,

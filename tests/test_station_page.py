@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from feedback.visits import CHECKLIST
-from test_browser import PHONE
-from test_staff import csrf_from, make_user, sign_in  # noqa: F401 (fixture)
+from test_browser import signed_in_phone
+from test_staff import PASSWORD, csrf_from, make_user, sign_in  # noqa: F401 (fixture)
 
 ALL_PASS = {key: "pass" for key in CHECKLIST}
 
@@ -123,18 +123,12 @@ def test_an_inspector_records_a_visit_and_reinstates_from_the_page(client, token
 
 
 def test_the_station_page_and_list_fit_a_360_px_phone(browser, live_server, client, tokens):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.goto(live_server + "/login")
-    page.fill("#username", "ins")
-    page.fill("#password", "correct horse battery")
-    with page.expect_navigation():
-        page.locator("button.primary").tap()
+    page = signed_in_phone(browser, live_server, "ins", PASSWORD)
     for path in ("/stations", "/stations/ST-001", "/cases", "/flags", "/signals"):
         page.goto(live_server + path)
         widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1], (path, widths)
-    context.close()
+    page.context.close()
 
 
 def test_the_station_list_searches_filters_and_pages(client, runner, write_file, tokens, db):
@@ -183,13 +177,7 @@ def test_a_digest_not_yet_over_says_when_it_will_exist_and_a_managers_names_the_
 def test_an_inspector_confirms_with_a_second_look_then_reinstates_on_a_phone(
         browser, live_server, runner, tokens):
     runner.invoke(args=["downgrade", "scan"])  # ST-001..3 have no ratings: flagged
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.goto(live_server + "/login")
-    page.fill("#username", "ins")
-    page.fill("#password", "correct horse battery")
-    with page.expect_navigation():
-        page.locator("button.primary").tap()
+    page = signed_in_phone(browser, live_server, "ins", PASSWORD)
     page.goto(live_server + "/flags")
     card = page.locator("section.card", has_text="ST-002")
     card.locator("input[name=reason]").fill("工地已撤,驿站随之撤点")
@@ -206,4 +194,4 @@ def test_an_inspector_confirms_with_a_second_look_then_reinstates_on_a_phone(
     with page.expect_navigation():
         page.locator("form", has_text="恢复 Reinstate").locator("button.primary").tap()
     assert "已恢复为市级" in page.content() and "在册 Listed" in page.content()
-    context.close()
+    page.context.close()
