@@ -1,14 +1,14 @@
 """The station feedback service: ``flask --app app run`` serves it, ``flask --app app --help`` lists its commands."""
 from flask import Flask
 
-from feedback import api, auth, cli, config, edge, i18n, schema, staff, views
+from feedback import cli, config, i18n, schema
 from feedback.clock import SystemClock
 from feedback.db import Connections, get_db
 from feedback.scale import LABELS
 from jobs import cli as jobs_cli
 from jobs import scheduler
 from jobs.channels.text import inert, reason_label
-from qr import views as qr_views
+from web import api, auth, edge, posters, staff, views
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -30,7 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     edge.configure(app)
     auth.configure(app)
-    for blueprint in (views.bp, api.bp, api.health, auth.bp, staff.bp, qr_views.bp):
+    for blueprint in (views.bp, api.bp, api.health, auth.bp, staff.bp, posters.bp):
         app.register_blueprint(blueprint)
     cli.register(app)
     jobs_cli.register(app)

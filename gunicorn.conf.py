@@ -2,7 +2,7 @@
 
 Threaded workers, so a few slow clients hold a few threads, not the service: gunicorn hands a
 connection to a thread only once its request has begun to arrive, and the app stops waiting for
-a body after FEEDBACK_BODY_READ_TIMEOUT seconds (feedback/edge.py). In front, nginx buffers
+a body after FEEDBACK_BODY_READ_TIMEOUT seconds (web/edge.py). In front, nginx buffers
 whole requests (deploy/nginx-station-feedback.conf), so slow phones never reach gunicorn at all.
 """
 import os

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from feedback import auth, cases, clock, demo, imports, stations, workdays
+from feedback import accounts, cases, clock, demo, imports, stations, workdays
 from feedback.db import get_db, write
 from feedback.ratings import record
 from jobs.cli import Day
@@ -136,7 +136,7 @@ def import_ratings(file):
 
 @users_cli.command("create")
 @click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(auth.ROLES))
+@click.option("--role", required=True, type=click.Choice(accounts.ROLES))
 @click.option("--district", help="The district a 'district' account looks after.")
 @click.option("--station", "station_code", help="The station a 'manager' account looks after.")
 def create_user(username, role, district, station_code):
@@ -147,12 +147,12 @@ def create_user(username, role, district, station_code):
         if not station_code:
             raise click.UsageError("a manager account needs --station")
         require_station(station_code)
-    if auth.user_by("username", username):
+    if accounts.user_by(get_db(), "username", username):
         raise click.UsageError(f"there is already a user {username!r}")
     password = new_password()
     db = get_db()
     with write(db):
-        auth.create_user(db, username, password, role, district if role == "district" else None,
+        accounts.create_user(db, username, password, role, district if role == "district" else None,
                          station_code if role == "manager" else None)
     click.echo(f"created {role} {username}")
 
@@ -162,14 +162,14 @@ def new_password() -> str:
     password = os.environ.get("FEEDBACK_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
     try:
-        auth.check_new_password(password)
-    except auth.PasswordRefused as refused:
+        accounts.check_new_password(password)
+    except accounts.PasswordRefused as refused:
         raise click.UsageError(str(refused)) from None
     return password
 
 
 def require_user(username: str) -> dict:
-    user = auth.user_by("username", username)
+    user = accounts.user_by(get_db(), "username", username)
     if user is None:
         raise click.UsageError(f"no user {username!r}; see `users list`")
     return user
@@ -201,7 +201,7 @@ def change_user(username: str, change):
 @click.argument("username")
 def disable_user(username):
     """Stop an account: its sessions end and its API tokens stop working."""
-    change_user(username, lambda db, user_id, now: auth.set_disabled(db, user_id, True, now))
+    change_user(username, lambda db, user_id, now: accounts.set_disabled(db, user_id, True, now))
     click.echo(f"{username} disabled")
 
 
@@ -209,7 +209,7 @@ def disable_user(username):
 @click.argument("username")
 def enable_user(username):
     """Let a disabled account sign in again (revoked tokens stay revoked)."""
-    change_user(username, lambda db, user_id, now: auth.set_disabled(db, user_id, False, now))
+    change_user(username, lambda db, user_id, now: accounts.set_disabled(db, user_id, False, now))
     click.echo(f"{username} enabled")
 
 
@@ -219,7 +219,7 @@ def change_password(username):
     """Set a new password (FEEDBACK_PASSWORD or a prompt); the user's sessions end."""
     require_user(username)
     password = new_password()
-    change_user(username, lambda db, user_id, now: auth.set_password(db, user_id, password, now))
+    change_user(username, lambda db, user_id, now: accounts.set_password(db, user_id, password, now))
     click.echo(f"new password set for {username}; their sessions have ended")
 
 
@@ -227,7 +227,7 @@ def change_password(username):
 @click.argument("username")
 def revoke_tokens(username):
     """Revoke every API token of an account."""
-    count = change_user(username, auth.revoke_tokens)
+    count = change_user(username, accounts.revoke_tokens)
     click.echo(f"revoked {count} token(s) of {username}")
 
 
@@ -238,7 +238,7 @@ def create_token(username):
     user = require_user(username)
     db = get_db()
     with write(db):
-        click.echo(auth.create_token(db, user["id"]))
+        click.echo(accounts.create_token(db, user["id"]))
 
 
 @click.command("demo")

@@ -3,7 +3,7 @@ import io
 
 from flask import Blueprint, Response
 
-from feedback.auth import staff_required, visible_station
+from web.auth import staff_required, visible_station
 from qr import codes, posters
 from qr.links import station_url
 

@@ -1,7 +1,5 @@
-"""Staff sign-in: hashed passwords, roles, CSRF on staff forms, bearer tokens for the JSON API.
-
-Who may see what: admins and inspectors every station; a district account its district's
-stations; a manager account its own station.
+"""Staff on the web: sign-in, server-side sessions, bearer tokens, CSRF on staff forms, and
+the role check every staff page and API calls (the accounts themselves: feedback/accounts.py).
 
 Sessions live on the server (the cookie holds only a random id), so signing out, a new
 password or a disabled account ends them. Sign-in is throttled per account and per address
@@ -11,24 +9,21 @@ import functools
 import hashlib
 import hmac
 import secrets
-import threading
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from feedback import cases, clock, devices, stations
+from feedback.accounts import (MIN_PASSWORD, PasswordRefused, can_see, hash_token,
+                               password_matches, set_password, unknown_user_hash, user_by)
 from feedback.clock import from_utc_text, to_utc_text
 from feedback.db import get_db, write
 
 bp = Blueprint("auth", __name__)
 
-ROLES = ("admin", "inspector", "district", "manager")
-SEES_EVERY_STATION = ("admin", "inspector")
-MIN_PASSWORD = 8
 SESSION_LIFETIME = timedelta(days=14)
 
 # Throttling: the first FREE_FAILURES failed sign-ins of an account or an address (in
@@ -38,51 +33,6 @@ FREE_FAILURES = 5
 FAILURE_MEMORY = timedelta(hours=24)
 FIRST_WAIT = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(minutes=15)
-
-# scrypt is meant to be slow: one check at a time per process leaves the other threads to
-# the workers' rating pages
-PASSWORD_CHECKS = threading.BoundedSemaphore(1)
-
-
-class PasswordRefused(ValueError):
-    """A new password that may not be used, with the reason."""
-
-
-def check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise PasswordRefused(f"the password must have at least {MIN_PASSWORD} characters")
-
-
-def create_user(db, username: str, password: str, role: str, district: str | None,
-                station_code: str | None) -> None:
-    """Add a staff account; the password is stored only as a salted hash. Call inside write()."""
-    db.execute(
-        "INSERT INTO users (username, password_hash, role, district, station_code, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [username, generate_password_hash(password), role, district, station_code,
-         to_utc_text(clock.now())])
-
-
-def create_token(db, user_id: int) -> str:
-    """A new API token for the user, returned once; only its hash is kept. Call inside write()."""
-    token = secrets.token_urlsafe(32)
-    db.execute("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)",
-               [user_id, hash_token(token), to_utc_text(clock.now())])
-    return token
-
-
-@functools.cache
-def unknown_user_hash() -> str:
-    return generate_password_hash(secrets.token_urlsafe(16))
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def user_by(column: str, value) -> dict | None:
-    rows = list(get_db().query(f"SELECT * FROM users WHERE {column} = ?", [value]))
-    return rows[0] if rows else None
 
 
 def current_user() -> dict | None:
@@ -115,34 +65,6 @@ def start_session(db, user_id: int) -> None:
                "VALUES (?, ?, ?, ?)",
                [hash_token(sid), user_id, to_utc_text(now), to_utc_text(now + SESSION_LIFETIME)])
     session["sid"] = sid
-
-
-def end_sessions(db, user_id: int, now: datetime) -> int:
-    """End every session of the user (a new password, a disabled account). Call inside write()."""
-    return db.execute("UPDATE staff_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
-                      [to_utc_text(now), user_id]).rowcount
-
-
-def set_password(db, user_id: int, password: str, now: datetime) -> None:
-    """A new password, which ends the user's sessions. Call inside write()."""
-    check_new_password(password)
-    db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-               [generate_password_hash(password), user_id])
-    end_sessions(db, user_id, now)
-
-
-def set_disabled(db, user_id: int, disabled: bool, now: datetime) -> None:
-    """Disable (ending its sessions; its tokens stop working) or enable an account. Call inside write()."""
-    db.execute("UPDATE users SET disabled_at = ? WHERE id = ?",
-               [to_utc_text(now) if disabled else None, user_id])
-    if disabled:
-        end_sessions(db, user_id, now)
-
-
-def revoke_tokens(db, user_id: int, now: datetime) -> int:
-    """Revoke every API token of the user; returns how many. Call inside write()."""
-    return db.execute("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                      [to_utc_text(now), user_id]).rowcount
 
 
 def address_key() -> str:
@@ -186,20 +108,6 @@ def record_sign_in(db, keys: list[str], succeeded: bool, now: datetime) -> None:
                    [to_utc_text(now - FAILURE_MEMORY)])
 
 
-def password_matches(password_hash: str, password: str) -> bool:
-    with PASSWORD_CHECKS:
-        return check_password_hash(password_hash, password)
-
-
-def can_see(user: dict, station: dict) -> bool:
-    """Whether this staff member may see this station's codes, ratings and history."""
-    if user["role"] in SEES_EVERY_STATION:
-        return True
-    if user["role"] == "district":
-        return station["district"] == user["district"]
-    return station["code"] == user["station_code"]
-
-
 def visible_station(code: str) -> dict:
     """The station, if the signed-in staff member may see it; 404 whether it is missing or
     someone else's, so codes cannot be probed."""
@@ -216,15 +124,6 @@ def visible_case(case_id: int) -> dict:
                                                     "district": case["district"]}):
         abort(404, f"no case {case_id} that you may see")
     return case
-
-
-def visible_stations_sql(user: dict) -> tuple[str, list]:
-    """A WHERE clause (on table ``stations``) for the stations this user may see."""
-    if user["role"] in SEES_EVERY_STATION:
-        return "1", []
-    if user["role"] == "district":
-        return "stations.district = ?", [user["district"]]
-    return "stations.code = ?", [user["station_code"]]
 
 
 def staff_required(*roles: str):
@@ -301,7 +200,7 @@ def login():
                  f"Too many failed sign-ins: try again in {wait_text(wait).split(' / ')[1]}")
         return render_template("login.html", error=error), 429, {
             "Retry-After": str(max(1, round(wait.total_seconds())))}
-    user = user_by("username", username)
+    user = user_by(db, "username", username)
     # hash even for an unknown name, so the answer's timing does not say which names exist
     matches = password_matches(user["password_hash"] if user else unknown_user_hash(), password)
     succeeded = bool(user and matches and not user["disabled_at"])

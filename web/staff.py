@@ -14,8 +14,8 @@ from feedback import charts as charts_geometry
 from feedback.clock import add_months, from_utc_text, local_iso, month_start, parse_day
 from feedback.i18n import TIER_LABELS
 from feedback.imports import neutralise_formula
-from feedback.auth import (current_user, staff_required, visible_case, visible_station,
-                           visible_stations_sql)
+from web.auth import (current_user, staff_required, visible_case, visible_station)
+from feedback.accounts import visible_stations_sql
 from feedback.db import get_db, write
 from feedback.stations import summaries
 from feedback.stations import summary as summary_of

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from feedback import cases, clock, counting, signals, stations, visits
-from feedback.auth import (current_user, staff_required, visible_case, visible_station,
-                           visible_stations_sql)
+from web.auth import (current_user, staff_required, visible_case, visible_station)
+from feedback.accounts import visible_stations_sql
 from feedback.clock import local_iso, parse_day
 from feedback.db import get_db, write
-from feedback.openapi import document
+from web.openapi import document
 from jobs import downgrade
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

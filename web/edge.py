@@ -5,7 +5,7 @@ from flask import Flask, current_app
 from werkzeug.exceptions import RequestTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-# Staff JSON and forms are small; the rating form has its own, smaller limit (feedback.views).
+# Staff JSON and forms are small; the rating form has its own, smaller limit (web/views.py).
 MAX_REQUEST_BYTES = 1024 * 1024
 
 # Scripts only from this site; inline <style> is how every page ships its CSS in one request.
