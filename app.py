@@ -8,7 +8,7 @@ from feedback.scale import LABELS
 from jobs import cli as jobs_cli
 from jobs import scheduler
 from jobs.channels.text import inert, reason_label
-from web import api, auth, edge, posters, staff, views
+from web import api, auth, edge, finder, posters, staff, views
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -30,7 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     edge.configure(app)
     auth.configure(app)
-    for blueprint in (views.bp, api.bp, api.health, auth.bp, staff.bp, posters.bp):
+    for blueprint in (views.bp, api.bp, api.health, auth.bp, staff.bp, posters.bp, finder.bp):
         app.register_blueprint(blueprint)
     cli.register(app)
     jobs_cli.register(app)

@@ -104,6 +104,25 @@ def reopen(code):
     set_status(code, "listed")
 
 
+@stations_cli.command("move")
+@click.argument("code")
+@click.option("--lat", "latitude", required=True, help="new latitude, GCJ-02 as Amap shows it")
+@click.option("--lon", "longitude", required=True, help="new longitude, GCJ-02 as Amap shows it")
+def move(code, latitude, longitude):
+    """New coordinates for a (mobile) station; its poster stays valid and the move is kept in
+    its history."""
+    require_station(code)
+    try:
+        new = [stations.parse_coordinate(key, text.strip())
+               for key, text in (("latitude", latitude), ("longitude", longitude))]
+    except ValueError as bad:
+        raise click.ClickException(str(bad)) from None
+    db = get_db()
+    with write(db):
+        what = stations.move(db, code, *new, clock.now(), by=f"stations move by {getpass.getuser()}")
+    click.echo(f"{code}: moved, {what}")
+
+
 class Refused(Exception):
     """A file with bad lines: roll back what was written."""
 

@@ -131,6 +131,13 @@ def now() -> datetime:
     return current().now()
 
 
+def local_now() -> datetime:
+    """Now in FEEDBACK_TIMEZONE, by the current app's clock: what opening hours are read in."""
+    from flask import current_app
+
+    return now().astimezone(current_app.config["TIMEZONE"])
+
+
 def today() -> date:
     """Today's local date in FEEDBACK_TIMEZONE, by the current app's clock."""
     from flask import current_app

@@ -1,9 +1,9 @@
 """Opening hours as the stations CSV gives them: `24h`, or `HH:MM-HH:MM` ranges separated by `;`
 (a range may pass midnight, `22:00-06:00`; `24:00` ends a day); empty means unknown.
 
-``parse`` is the rule for a cell and ``is_open`` the rule for a moment; both are pure."""
+``parse`` is the rule for a cell, ``is_open`` and ``last_change`` the rules for a moment; all pure."""
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 RANGE = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
 ALL_DAY = "24h"
@@ -46,3 +46,15 @@ def is_open(text: str, local: datetime) -> bool | None:
         if start > end and (minute >= start or minute < end):  # the range passes midnight
             return True
     return False
+
+
+def last_change(text: str, local: datetime) -> datetime | None:
+    """The latest moment at or before ``local`` when a station with these hours opened or
+    closed; None for 24h and unknown hours, which never change."""
+    ranges = parse(text)
+    if ranges is None or ranges == [(0, 24 * 60)]:
+        return None
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    moments = [midnight + timedelta(days=days, minutes=minute)
+               for days in (-1, 0) for start, end in ranges for minute in (start, end)]
+    return max(moment for moment in moments if moment <= local)

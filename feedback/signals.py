@@ -3,12 +3,12 @@
 The four rules are plain functions of ratings and stations; ``load`` reads them and ``find_now``
 runs them. A signal proposes nothing: an inspector looks, visits, and may exclude ratings.
 """
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from feedback.clock import from_utc_text, local_iso, to_utc_text
+from feedback.geo import distance_m
 
 SINGLE_DEVICE_DAYS = 90   # a station kept alive by one phone: counted ratings over 90 days
 SINGLE_DEVICE_MAX = 2     # ...that come from at most two devices
@@ -26,14 +26,6 @@ class Rating:
     at: datetime      # UTC
     day: str          # local day
     device: str | None  # the device's label
-
-
-def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance between two (latitude, longitude) points, in kilometres."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, h)))
 
 
 def single_device(per_station: dict[str, dict]) -> list[dict]:
@@ -88,7 +80,7 @@ def impossible_travel(ratings: list[Rating], positions: dict[str, tuple[float, f
         for before, after in zip(rows, rows[1:]):
             if before.code == after.code or before.code not in positions or after.code not in positions:
                 continue
-            km = distance_km(positions[before.code], positions[after.code])
+            km = distance_m(positions[before.code], positions[after.code]) / 1000
             hours = (after.at - before.at).total_seconds() / 3600
             if km > TRAVEL_KMH * hours:
                 out.append({"kind": "impossible_travel", "station_code": after.code,

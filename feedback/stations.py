@@ -43,20 +43,11 @@ def validate(record: dict[str, str]) -> tuple[dict, list[str]]:
         errors.append(f"kind {value['kind']!r} must be one of {', '.join(KINDS)}")
 
     coordinates = {}
-    for key, limit in (("latitude", 90), ("longitude", 180)):
-        text = value[key]
-        if not text:
-            coordinates[key] = None
-            continue
+    for key in ("latitude", "longitude"):
         try:
-            number = float(text)
-        except ValueError:
-            errors.append(f"{key} {text!r} is not a number")
-            continue
-        if not -limit <= number <= limit:  # also refuses nan
-            errors.append(f"{key} {text} is outside -{limit} to {limit}")
-            continue
-        coordinates[key] = number
+            coordinates[key] = parse_coordinate(key, value[key]) if value[key] else None
+        except ValueError as bad:
+            errors.append(str(bad))
     if len(coordinates) == 2 and (coordinates["latitude"] is None) != (coordinates["longitude"] is None):
         errors.append("latitude and longitude go together: give both or neither")
 
@@ -80,6 +71,35 @@ def validate(record: dict[str, str]) -> tuple[dict, list[str]]:
         "amenities": ";".join(amenities), "hours": value["hours"],
     }
     return row, errors
+
+
+def parse_coordinate(key: str, text: str) -> float:
+    """A latitude or longitude in degrees; ValueError with the reason for anything else."""
+    limit = 90 if key in ("latitude", "lat") else 180
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{key} {text[:40]!r} is not a number") from None
+    if not -limit <= number <= limit:  # also refuses nan and inf
+        raise ValueError(f"{key} {text[:40]} is outside -{limit} to {limit}")
+    return number
+
+
+def move(db: Database, code: str, latitude: float, longitude: float, now: datetime,
+         by: str) -> str:
+    """New coordinates for a station (a mobile cabin follows its building site), kept in its
+    history; its link and poster stay valid. Returns the move as the history says it. Call
+    inside write()."""
+    old = db.execute("SELECT latitude, longitude FROM stations WHERE code = ?", [code]).fetchone()
+    stamp = to_utc_text(now)
+    db.execute("UPDATE stations SET latitude = ?, longitude = ?, updated_at = ? WHERE code = ?",
+               [latitude, longitude, stamp, code])
+    where_from = "no coordinates" if old[0] is None else f"{old[0]},{old[1]}"
+    what = f"{where_from} → {latitude},{longitude}"
+    db.execute("""INSERT INTO station_history (station_id, at, by, action, reason)
+                  SELECT id, ?, ?, 'moved', ? FROM stations WHERE code = ?""",
+               [stamp, by, what, code])
+    return what
 
 
 def upsert(db: Database, rows: list[dict], today: date, now: datetime,

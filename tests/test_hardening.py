@@ -16,8 +16,10 @@ from test_staff import make_user, sign_in  # noqa: F401 (fixture)
 SAMPLE_ARGUMENTS = {"code": "ST-001", "day_text": "2026-11-27", "kind": "png",
                     "week_text": "2026-W47", "month_text": "2026-10",
                     "filename": "favicon.ico"}
+SAMPLE_QUERIES = {"finder.public_stations": "?lat=31.2285&lon=121.469", "finder.near": "?district=黄浦区"}
 PUBLIC_ENDPOINTS = {"static", "feedback.rate", "feedback.thanks", "feedback.favicon", "api.station",
-                    "api.openapi", "health.healthz", "auth.login"}
+                    "api.openapi", "health.healthz", "auth.login", "finder.near",
+                    "finder.public_stations", "finder.public_geojson"}
 
 
 def get_routes(app, station_url) -> list[tuple[str, str]]:
@@ -30,7 +32,8 @@ def get_routes(app, station_url) -> list[tuple[str, str]]:
             continue
         values = {name: token if name == "token" else SAMPLE_ARGUMENTS[name]
                   for name in rule.arguments}
-        routes.append((rule.endpoint, adapter.build(rule.endpoint, values)))
+        routes.append((rule.endpoint, adapter.build(rule.endpoint, values)
+                       + SAMPLE_QUERIES.get(rule.endpoint, "")))
     return routes
 
 
@@ -46,7 +49,7 @@ def test_every_route_carries_the_security_headers_on_get_and_head(app, admin, st
     routes = get_routes(app, station_url)
     assert len(routes) >= 17  # the whole table, not a sample
     for endpoint, url in routes:
-        response = admin.get(url)
+        response = admin.get(url, buffered=True)
         assert response.status_code == 200, (url, response.status_code)
         headers = response.headers
         policy = headers["Content-Security-Policy"]
@@ -56,7 +59,7 @@ def test_every_route_carries_the_security_headers_on_get_and_head(app, admin, st
         if endpoint not in PUBLIC_ENDPOINTS:
             assert "no-store" in headers["Cache-Control"], url
         assert "Strict-Transport-Security" not in headers  # the base URL is http here
-        head = admin.head(url)
+        head = admin.head(url, buffered=True)
         assert head.status_code == 200 and head.data == b"", url
         assert head.headers["Content-Security-Policy"] == policy
 

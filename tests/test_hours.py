@@ -49,3 +49,17 @@ def test_hours_are_imported_checked_shown_and_exported(runner, write_file, clien
     from urllib.parse import urlsplit
     thanks = client.get(urlsplit(station_url("H-2")).path + "/thanks").get_data(as_text=True)
     assert "开放时间:24小时" in thanks
+
+
+@pytest.mark.parametrize("text, at, expected", [
+    ("08:00-20:00", "2026-11-28T12:00", "2026-11-28T08:00"),
+    ("08:00-20:00", "2026-11-28T07:00", "2026-11-27T20:00"),
+    ("22:00-06:00", "2026-11-28T03:00", "2026-11-27T22:00"),
+    ("22:00-06:00", "2026-11-28T06:00", "2026-11-28T06:00"),
+    ("07:00-11:30;13:30-21:00", "2026-11-28T12:00", "2026-11-28T11:30"),
+    ("18:00-24:00", "2026-11-28T00:30", "2026-11-28T00:00"),
+    ("24h", "2026-11-28T12:00", None), ("", "2026-11-28T12:00", None),
+])
+def test_the_last_opening_or_closing_before_a_moment(text, at, expected):
+    found = hours.last_change(text, datetime.fromisoformat(at))
+    assert (found.isoformat(timespec="minutes") if found else None) == expected

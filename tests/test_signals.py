@@ -14,12 +14,6 @@ def rating(n, code="A", minutes=0, device=None, day="2026-11-20"):
     return Rating(n, code, T0 + timedelta(minutes=minutes), day, device)
 
 
-def test_distance_matches_known_pairs():
-    assert signals.distance_km((0, 0), (1, 0)) == pytest.approx(111.195, abs=0.01)
-    # People's Square, Shanghai to Tiananmen, Beijing: about 1,067 km as the crow flies
-    assert signals.distance_km((31.2304, 121.4737), (39.9087, 116.3975)) == pytest.approx(1067, abs=5)
-
-
 def test_ten_ratings_in_ten_minutes_are_a_burst_and_nine_are_not():
     nine = [rating(n, minutes=n) for n in range(9)]
     assert signals.bursts(nine) == []

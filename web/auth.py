@@ -21,6 +21,7 @@ from feedback.accounts import (MIN_PASSWORD, PasswordRefused, can_see, hash_toke
                                password_matches, set_password, unknown_user_hash, user_by)
 from feedback.clock import from_utc_text, to_utc_text
 from feedback.db import get_db, write
+from web.views import WORKER_PATHS
 
 bp = Blueprint("auth", __name__)
 
@@ -257,11 +258,11 @@ def change_password():
 
 
 class StaffSessions(SecureCookieSessionInterface):
-    """Sessions are for staff: a worker's page (/s/…) never reads or writes one, which spares
+    """Sessions are for staff: a worker's page (/s/…, /near) never reads or writes one, which spares
     every rating the cost of a signed cookie."""
 
     def open_session(self, app, request):
-        if request.path.startswith("/s/"):
+        if request.path.startswith(WORKER_PATHS):
             return self.null_session_class()
         return super().open_session(app, request)
 

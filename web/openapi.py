@@ -91,10 +91,25 @@ SCHEMAS = {
     "HistoryEntry": {"type": "object", "required": ["at", "by", "action", "reason"], "properties": {
         "at": {"type": "string", "format": "date-time"}, "by": {"type": "string"},
         "action": {"type": "string", "enum": ["flagged", "confirmed", "dismissed", "tier_changed",
-                                               "excluded", "exclusion_lifted", "reinstated"]},
+                                               "excluded", "exclusion_lifted", "reinstated", "moved"]},
         "from_tier": {"type": "string", "nullable": True},
         "to_tier": {"type": "string", "nullable": True}, "reason": {"type": "string"}}},
+    "PublicStation": {"type": "object", "required": [
+        "code", "name", "district", "latitude", "longitude", "hours", "amenities", "open_now"],
+        "properties": {
+        "code": {"type": "string"}, "name": {"type": "string"}, "district": {"type": "string"},
+        "address": {"type": "string"},
+        "kind": {"type": "string", "enum": ["fixed", "mobile", "partner"]},
+        "latitude": {**NULLABLE_NUMBER, "description": "GCJ-02, as Amap shows it"},
+        "longitude": {**NULLABLE_NUMBER, "description": "GCJ-02, as Amap shows it"},
+        "hours": {"type": "string", "nullable": True},
+        "amenities": {"type": "array", "items": {"type": "string"}},
+        "open_now": {"type": "boolean", "nullable": True,
+                     "description": "in FEEDBACK_TIMEZONE; null when the hours are unknown"},
+        "distance_m": {"type": "integer", "minimum": 0,
+                       "description": "true metres from the position asked about"}}},
 }
+
 
 def _case_step(summary: str, field: str, answer: str) -> dict:
     """A POST on one case with one text field."""
@@ -225,6 +240,35 @@ PATHS = {
         "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
             "items": {"type": "array", "items": _ref("Signal")}}}, "The signals"),
             "401": ERROR, "403": ERROR}}},
+    "/public/stations": {"get": {
+        "summary": "Listed stations nearest a position, nearest first (no sign-in)",
+        "parameters": [
+            {"name": "lat", "in": "query", "required": True, "description": "WGS-84, as a phone reports it",
+             "schema": {"type": "number", "minimum": -90, "maximum": 90}},
+            {"name": "lon", "in": "query", "required": True, "description": "WGS-84",
+             "schema": {"type": "number", "minimum": -180, "maximum": 180}},
+            {"name": "radius_m", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 50000, "default": 50000}},
+            {"name": "amenity", "in": "query", "schema": {"type": "string"},
+             "description": "only stations offering it, e.g. water"},
+            {"name": "kind", "in": "query",
+             "schema": {"type": "string", "enum": ["fixed", "mobile", "partner"]}},
+            {"name": "open_now", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}}],
+        "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": _ref("PublicStation")}}}, "The stations"),
+            "400": ERROR}}},
+    "/public/stations.geojson": {"get": {
+        "summary": "Every listed station as a GeoJSON FeatureCollection (no sign-in)",
+        "description": "Geometry in WGS-84 (RFC 7946); each feature's properties are a "
+                       "PublicStation without distance_m. Send If-None-Match (or "
+                       "If-Modified-Since) to get a 304 while nothing changed.",
+        "parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+        "responses": {
+            "200": {"description": "The stations", "content": {"application/geo+json": {
+                "schema": {"type": "object", "required": ["type", "features"]}}}},
+            "304": {"description": "Unchanged since the ETag or date sent"}}}},
     "/openapi.json": {"get": {"summary": "This description",
                               "responses": {"200": {"description": "OpenAPI 3"}}}},
 }

@@ -12,7 +12,7 @@ from flask import (Blueprint, Response, current_app, make_response, redirect, re
                    request, url_for)
 from werkzeug.exceptions import HTTPException
 
-from feedback import cases, clock, counting, devices, i18n, scale, stations
+from feedback import cases, clock, counting, devices, finder, geo, i18n, scale, stations
 from feedback.clock import local_day
 from feedback.db import get_db, write
 from feedback.ratings import (MAX_COMMENT, REASONS, add_details, has_control_characters,
@@ -32,6 +32,9 @@ def limit_worker_forms():
     if request.path.startswith("/s/"):
         request.max_content_length = WORKER_FORM_LIMIT
 
+
+# Pages for workers, which speak the worker's language even when they fail.
+WORKER_PATHS = ("/s/", "/near")
 
 ONCE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -196,7 +199,18 @@ def thanks(code: str, token: str):
                        resolved=cases.recently_resolved(get_db(), station["id"]),
                        rating=rating, details_pass=request.args.get("r"), reasons=REASONS,
                        bad=rating is not None and is_bad(rating["score"]),
-                       max_comment=MAX_COMMENT, received=request.args.get("sent") == "1")
+                       max_comment=MAX_COMMENT, received=request.args.get("sent") == "1",
+                       nearby=open_nearby(station), amap_url=finder.amap_url,
+                       geo_uri=finder.geo_uri)
+
+
+def open_nearby(station: dict) -> list[dict]:
+    """The three nearest other stations open now: where to go when this one is not enough."""
+    if station["latitude"] is None:
+        return []
+    here = geo.to_wgs84(station["latitude"], station["longitude"])
+    return finder.nearest(get_db(), finder.Question(*here, open_now=True, limit=3),
+                          clock.local_now(), exclude_code=station["code"])
 
 
 @bp.post("/s/<code>/<token>/details")
@@ -236,7 +250,7 @@ def http_error(error: HTTPException):
                if name.lower() != "content-type"]
     if request.path.startswith("/api/"):
         return {"error": error.name, "message": error.description}, error.code, headers
-    if not request.path.startswith("/s/") and error.code != 405:
+    if not request.path.startswith(WORKER_PATHS) and error.code != 405:
         # a staff page's error is a staff page, saying what happened in its words
         response = make_response(render_template("staff_error.html", error=error), error.code)
         response.headers.extend(headers)
