@@ -1,6 +1,8 @@
-"""The rating form and the thank-you page on a poor mobile link: 400 ms latency, 50 KB/s each way.
+"""The rating form, the thank-you page and the finder on a poor mobile link: 400 ms latency,
+50 KB/s each way.
 
-Goal: each is usable (the faces; the details form) in under a second. The baseline is a bare
+Goal: each is usable (the faces; the details form; the finder's first navigate link) in under a
+second. The baseline is a bare
 response from the same server over the same emulated link, so the ratio shows what each page
 itself costs on top of the network.
 """
@@ -50,9 +52,11 @@ def main() -> None:
         baseline = median_seconds(lambda: load(base + "/healthz", None), REPEAT)
         form = median_seconds(lambda: load(form_url, "button[name=score][value='1']"), REPEAT)
         thanks = median_seconds(lambda: load(thanks_url, "form button[type=submit]"), REPEAT)
+        near = median_seconds(lambda: load(base + "/near?district=黄浦区", "ol.near a.go >> nth=0"), REPEAT)
         browser.close()
 
-    for name, seconds in (("rating form", form), ("thank-you page with details", thanks)):
+    for name, seconds in (("rating form", form), ("thank-you page with details", thanks),
+                          ("finder, a district's stations", near)):
         verdict = "meets" if seconds < GOAL_SECONDS else "MISSES"
         print(f"slow_link: bare response {baseline:.2f} s, {name} usable {seconds:.2f} s, "
               f"ratio {seconds / baseline:.2f}; {verdict} the {GOAL_SECONDS} s goal "
