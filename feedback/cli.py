@@ -9,9 +9,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from feedback import accounts, cases, clock, demo, imports, stations, workdays
+from feedback import accounts, cases, clock, demo, imports, rollups, stations, workdays
 from feedback.db import get_db, write
-from feedback.ratings import record
+from feedback.ratings import EXPORT_COLUMNS, for_export, record
 from jobs.cli import Day
 from qr.cli import qr_cli
 from qr.links import station_url
@@ -19,6 +19,7 @@ from qr.links import station_url
 stations_cli = AppGroup("stations", help="Import, export and look up stations.")
 ratings_cli = AppGroup("ratings", help="Load historical ratings.")
 users_cli = AppGroup("users", help="Staff accounts.")
+rollups_cli = AppGroup("rollups", help="Check the rollups against the ratings, or rebuild them.")
 
 
 def fail(problems: imports.Problems, what: str) -> None:
@@ -121,6 +122,21 @@ def move(code, latitude, longitude):
     with write(db):
         what = stations.move(db, code, *new, clock.now(), by=f"stations move by {getpass.getuser()}")
     click.echo(f"{code}: moved, {what}")
+
+
+@ratings_cli.command("export")
+@click.argument("file", type=click.File("w", encoding="utf-8"))
+@click.option("--from", "first", type=Day(), required=True, help="first local day, YYYY-MM-DD")
+@click.option("--to", "last", type=Day(), required=True, help="last local day, YYYY-MM-DD")
+def export_ratings(file, first, last):
+    """Write the ratings of a range of days as CSV ('-' for standard output), streamed: with
+    their details, and whether each counted."""
+    if first > last:
+        raise click.ClickException("--from must not be after --to")
+    writer = csv.DictWriter(file, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in for_export(get_db(), first, last, current_app.config["TIMEZONE"]):
+        writer.writerow({**row, "comment": imports.neutralise_formula(row["comment"])})
 
 
 class Refused(Exception):
@@ -302,11 +318,39 @@ def due(start, days):
     click.echo(workdays.add_working_days(start, days).isoformat())
 
 
+@rollups_cli.command("check")
+def check_rollups():
+    """Recount the ratings and compare the rollups; non-zero exit with each difference."""
+    found = rollups.differences(get_db())
+    for line in found:
+        click.echo(line, err=True)
+    if found:
+        sys.exit(1)
+    click.echo("the rollups agree with the ratings")
+
+
+@rollups_cli.command("rebuild")
+def rebuild_rollups():
+    """Recount every rollup from the ratings, in one transaction, and check the result."""
+    db = get_db()
+    before = rollups.differences(db)
+    with write(db):
+        rollups.rebuild(db)
+    after = rollups.differences(db)
+    for line in after:
+        click.echo(line, err=True)
+    if after:
+        sys.exit(1)
+    click.echo(f"rebuilt the rollups from the ratings ({len(before)} difference(s) mended); "
+               "they agree with the ratings")
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to the app's command line."""
     app.cli.add_command(stations_cli)
     app.cli.add_command(ratings_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(rollups_cli)
     app.cli.add_command(cases_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(qr_cli)

@@ -1,17 +1,31 @@
 """Recording ratings, each exactly once, and what a worker's text may hold."""
 import hashlib
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
 
-from feedback.clock import local_day, to_utc_text
+from feedback.clock import local_day, local_iso, to_utc_text
 
 MAX_COMMENT = 500          # what the form accepts
 MAX_IMPORTED_COMMENT = 2000  # an earlier system may have kept longer ones; refuse rather than cut
 
 # One-tap reasons offered after a low score, in the order the form shows them.
 REASONS = ("water", "charging", "toilet", "temperature", "microwave", "closed", "staff")
+
+
+def between_days(first: date, last: date | None = None, table: str = "ratings") -> tuple[str, list]:
+    """SQL (with its values) for the ratings of local days ``first`` to ``last`` (or to now).
+
+    The condition bounds ``rated_at`` too, a day wider each side (a UTC instant is within a day
+    of its local day in any zone), so the (station_id, rated_at) index reads only that range
+    rather than the station's whole history."""
+    where = f"{table}.rated_at >= ? AND {table}.day >= ?"
+    values = [(first - timedelta(days=1)).isoformat(), first.isoformat()]
+    if last is not None:
+        where += f" AND {table}.rated_at < ? AND {table}.day <= ?"
+        values += [(last + timedelta(days=2)).isoformat(), last.isoformat()]
+    return where, values
 
 
 def normalise_newlines(text: str) -> str:
@@ -69,3 +83,24 @@ def import_key(identity: bytes, occurrence: int) -> str:
     ``occurrence`` tells apart identical rows within one file, which are real repeat ratings.
     """
     return f"import:{identity.hex()}:{occurrence}"
+
+
+EXPORT_COLUMNS = ("station_code", "rated_at", "score", "comment", "reasons", "counted", "held_reason")
+
+
+def for_export(db: Database, first: date, last: date, tz, where: str = "1", params=()):
+    """The ratings of local days ``first`` to ``last`` (of the stations ``where`` picks), day by
+    day, as export rows; read as they are written, so a year costs no more memory than a day."""
+    rows = db.execute(
+        f"""SELECT code, rated_at, score, coalesce(rating_details.comment, ratings.comment),
+                   coalesce(nullif(rating_details.reasons, ''), ratings.reasons), held_reason,
+                   EXISTS (SELECT 1 FROM excluded_ratings WHERE rating_id = ratings.id)
+            FROM ratings JOIN stations ON stations.id = ratings.station_id
+            LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
+            WHERE ratings.day BETWEEN ? AND ? AND {where} ORDER BY ratings.day, ratings.id""",
+        [first.isoformat(), last.isoformat(), *params])
+    for code, rated_at, score, comment, reasons, held, excluded in rows:
+        held = held or ("excluded" if excluded else "")
+        yield {"station_code": code, "rated_at": local_iso(rated_at, tz), "score": score,
+               "comment": comment, "reasons": reasons, "counted": "no" if held else "yes",
+               "held_reason": held}

@@ -154,6 +154,21 @@ def amenity_list(station: dict) -> list[str]:
     return [item for item in station["amenities"].split(";") if item]
 
 
+def matching(q: str = "", district: str = "", tier: str = "", status: str = "") -> tuple[str, list]:
+    """SQL (on ``stations``) for a staff search: ``q`` in the code or name, and the district,
+    tier and status given; empty values ask nothing."""
+    where, params = ["1"], []
+    if q:
+        where.append("(stations.code LIKE ? ESCAPE '\\' OR stations.name LIKE ? ESCAPE '\\')")
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [pattern, pattern]
+    for column, value in (("district", district), ("tier", tier), ("status", status)):
+        if value:
+            where.append(f"stations.{column} = ?")
+            params.append(value)
+    return " AND ".join(where), params
+
+
 def summaries(db: Database, tz, where: str = "1", params=(), limit: int = -1,
               offset: int = 0) -> list[dict]:
     """Public JSON summaries of the stations matching ``where`` (SQL on ``stations``), by code;

@@ -174,11 +174,16 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
             result[codes_by_id[row["station_id"]]] = scale.counts_from_row(row)
         return result
 
-    trend_rows = db.query(
-        f"""SELECT day, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
-            FROM station_days JOIN stations ON stations.id = station_id
-            WHERE day BETWEEN ? AND ? AND {where} GROUP BY day""",
-        [(day - timedelta(days=TREND_DAYS - 1)).isoformat(), day.isoformat(), *params])
+    trend_from = (day - timedelta(days=TREND_DAYS - 1)).isoformat()
+    if where == "1":  # the whole city: its own daily rollup, thirty rows
+        trend_rows = db.query("SELECT * FROM city_days WHERE day BETWEEN ? AND ?",
+                              [trend_from, day.isoformat()])
+    else:
+        trend_rows = db.query(
+            f"""SELECT day, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
+                FROM station_days JOIN stations ON stations.id = station_id
+                WHERE day BETWEEN ? AND ? AND {where} GROUP BY day""",
+            [trend_from, day.isoformat(), *params])
     by_day = {row["day"]: scale.counts_from_row(row) for row in trend_rows}
     trend = [(d, by_day.get(d.isoformat(), {}))
              for d in (day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS))]

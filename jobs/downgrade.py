@@ -8,6 +8,7 @@ an inspector's decision changes the tier.
 from datetime import date
 
 from feedback.clock import add_months, local_iso, month_start, to_utc_text
+from feedback.ratings import between_days
 
 STEP_DOWN = {"national": "provincial", "provincial": "city", "city": "delisted"}
 SILENT_MONTHS = 3
@@ -22,7 +23,8 @@ def window(as_of: date) -> tuple[date, date]:
 def flags(stations: list[dict], monthly_counts: dict[str, dict[str, int]], as_of: date) -> list[dict]:
     """The stations to flag at ``as_of``.
 
-    ``stations``: code, tier, status, opened_on (ISO date), last_rated_at.
+    ``stations``: code, tier, status, opened_on (ISO date); each flag's ``last_rated_at`` is
+    None here (``last_rated`` fills it in, for the stations flagged only).
     ``monthly_counts``: code → {'YYYY-MM': ratings} (months with no ratings may be absent).
     """
     start, end = window(as_of)
@@ -38,30 +40,44 @@ def flags(stations: list[dict], monthly_counts: dict[str, dict[str, int]], as_of
             continue
         flagged.append({"code": station["code"], "tier": station["tier"],
                         "proposed_tier": STEP_DOWN[station["tier"]],
-                        "last_rated_at": station["last_rated_at"]})
+                        "last_rated_at": station.get("last_rated_at")})
     return flagged
 
 
-def load(db, as_of: date, tz) -> tuple[list[dict], dict[str, dict[str, int]]]:
-    """The listed stations and their ratings per month inside the window of ``as_of``."""
+def load(db, as_of: date) -> tuple[list[dict], dict[str, dict[str, int]]]:
+    """The listed stations and their counted ratings per month inside the window of ``as_of``:
+    at most three rows a station, whatever the history."""
     start, end = window(as_of)
-    stations = [
-        {**row, "last_rated_at": local_iso(row["last_rated_at"], tz)}
-        for row in db.query(
-            # the last rating before D, so a scan of a past date says what was known then
-            """SELECT code, tier, status, opened_on,
-                      (SELECT max(rated_at) FROM counted_ratings
-                       WHERE station_id = stations.id AND day < ?) AS last_rated_at
-               FROM stations WHERE status = 'listed'""", [as_of.isoformat()])
-    ]
+    stations = list(db.query(
+        "SELECT code, tier, status, opened_on FROM stations WHERE status = 'listed'"))
     monthly: dict[str, dict[str, int]] = {}
     for row in db.query(
-            """SELECT code, substr(day, 1, 7) AS month, sum(n1 + n2 + n3 + n4 + n5) AS n
-               FROM station_days JOIN stations ON stations.id = station_id
-               WHERE day >= ? AND day < ? GROUP BY code, month""",
-            [start.isoformat(), end.isoformat()]):
+            """SELECT code, month, n1 + n2 + n3 + n4 + n5 AS n
+               FROM station_months JOIN stations ON stations.id = station_id
+               WHERE month >= ? AND month < ? AND n1 + n2 + n3 + n4 + n5 > 0""",
+            [start.strftime("%Y-%m"), end.strftime("%Y-%m")]):
         monthly.setdefault(row["code"], {})[row["month"]] = row["n"]
     return stations, monthly
+
+
+def last_rated(db, found: list[dict], as_of: date, tz) -> list[dict]:
+    """The flags found, each with its station's last counted rating before ``as_of`` (so a scan
+    of a past date says what was known then): the last day from the daily rollup, then that
+    day's ratings only."""
+    out = []
+    for flag in found:
+        row = db.execute(
+            """SELECT stations.id, max(day) FROM station_days JOIN stations ON stations.id = station_id
+               WHERE code = ? AND day < ? AND n1 + n2 + n3 + n4 + n5 > 0""",
+            [flag["code"], as_of.isoformat()]).fetchone()
+        last = None
+        if row[1] is not None:
+            day = date.fromisoformat(row[1])
+            days, values = between_days(day, day, table="counted_ratings")
+            last = db.execute(f"SELECT max(rated_at) FROM counted_ratings WHERE station_id = ? AND {days}",
+                              [row[0], *values]).fetchone()[0]
+        out.append({**flag, "last_rated_at": local_iso(last, tz)})
+    return out
 
 
 def record(db, found: list[dict], as_of: date, now) -> int:

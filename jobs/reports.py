@@ -164,6 +164,13 @@ def counts_by_station(db, first: date, last: date, where: str, params: list) -> 
         [first.isoformat(), last.isoformat(), *params])}
 
 
+def counts_in_month(db, first: date) -> dict:
+    """code → {score: count} for the month starting ``first``, from the monthly rollup."""
+    return {row["code"]: scale.counts_from_row(row) for row in db.query(
+        """SELECT code, n1, n2, n3, n4, n5 FROM station_months
+           JOIN stations ON stations.id = station_id WHERE month = ?""", [first.strftime("%Y-%m")])}
+
+
 def load_steps(db, where: str, params: list) -> list[dict]:
     return [dict(row) for row in db.query(
         f"""SELECT case_steps.id, case_id, code, case_steps.day, at, action, case_steps.due_on,
@@ -276,16 +283,15 @@ def load_month(db, first: date, tz) -> MonthData:
                               [first.isoformat(), last.isoformat()]).fetchone()[0]
     chart: dict[str, dict[str, dict[int, int]]] = defaultdict(dict)
     for row in db.query(
-            """SELECT district, substr(day, 1, 7) AS month, sum(n1) n1, sum(n2) n2, sum(n3) n3,
-                      sum(n4) n4, sum(n5) n5
-               FROM station_days JOIN stations ON stations.id = station_id
-               WHERE day BETWEEN ? AND ? GROUP BY district, month""",
-            [add_months(first, -(CHART_MONTHS - 1)).isoformat(), last.isoformat()]):
+            """SELECT district, month, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
+               FROM station_months JOIN stations ON stations.id = station_id
+               WHERE month BETWEEN ? AND ? GROUP BY district, month""",
+            [add_months(first, -(CHART_MONTHS - 1)).strftime("%Y-%m"), last.strftime("%Y-%m")]):
         chart[row["district"]][row["month"]] = scale.counts_from_row(row)
     visits = [dict(row) for row in db.query(
         """SELECT code, visits.kind, failed FROM visits JOIN stations ON stations.id = station_id
            WHERE at >= ? AND at < ?""", [start, end])]
-    return MonthData(first=first, stations=stations, counts=counts_by_station(db, first, last, "1", []),
+    return MonthData(first=first, stations=stations, counts=counts_in_month(db, first),
                      cases=cases, flags_raised=flags_raised, decisions=decisions, chart=dict(chart),
                      visits=visits)
 

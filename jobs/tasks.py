@@ -90,8 +90,9 @@ def _deliver(pairs, due_only: bool, sleep) -> list[outbox.Outcome]:
 def scan(as_of: date) -> tuple[list[dict], int]:
     """Flag the stations the downgrade rule finds at ``as_of``; returns (found, newly added)."""
     db = get_db()
-    stations, monthly = downgrade.load(db, as_of, current_app.config["TIMEZONE"])
-    found = downgrade.flags(stations, monthly, as_of)
+    stations, monthly = downgrade.load(db, as_of)
+    found = downgrade.last_rated(db, downgrade.flags(stations, monthly, as_of), as_of,
+                                 current_app.config["TIMEZONE"])
     with write(db):
         added = downgrade.record(db, found, as_of, clock.now())
     return found, added

@@ -156,3 +156,30 @@ def test_a_file_of_many_bad_lines_shows_a_hundred_and_counts_the_rest(runner, wr
     assert lines[99] == "line 101: unknown station_code 'NOPE'"
     assert "... and 150 more bad line(s)" in lines
     assert "250 error(s): no ratings were imported; the database is unchanged." in lines
+
+
+EXPORTED = """station_code,rated_at,score,comment
+ST-001,2026-10-01T10:00:00,5,
+ST-001,2026-10-01T11:00:00,1,
+ST-002,2026-11-02T10:00:00,3,
+"""
+
+
+def test_ratings_export_a_range_of_days_with_whether_each_counted(runner, write_file, stations_loaded,
+                                                                  db):
+    history = EXPORTED + "ST-001,2026-10-02T09:00:00,2,=HYPERLINK(\"x\")\n"
+    assert runner.invoke(args=["ratings", "import", write_file("r.csv", history)]).exit_code == 0
+    db.execute("INSERT INTO exclusions (station_id, rating_id, reason, by, at) "
+               "VALUES (1, 2, 'a test', 'li', '2026-10-03T00:00:00Z')")
+    db.execute("INSERT INTO excluded_ratings VALUES (2, 1)")
+    db.conn.commit()
+    result = runner.invoke(args=["ratings", "export", "-", "--from", "2026-10-01", "--to", "2026-10-31"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "station_code,rated_at,score,comment,reasons,counted,held_reason",
+        "ST-001,2026-10-01T10:00:00+08:00,5,,,yes,",
+        "ST-001,2026-10-01T11:00:00+08:00,1,,,no,excluded",
+        "ST-001,2026-10-02T09:00:00+08:00,2,\"'=HYPERLINK(\"\"x\"\")\",,yes,",
+    ]  # November's rating is outside the range; a formula is quoted, as in every export
+    refused = runner.invoke(args=["ratings", "export", "-", "--from", "2026-11-01", "--to", "2026-10-01"])
+    assert refused.exit_code != 0 and "--from must not be after --to" in refused.output

@@ -27,6 +27,36 @@ def test_a_first_version_database_opens_under_the_current_code_with_its_data(db_
     app.extensions["feedback.db"].close()
 
 
+def test_the_monthly_and_city_rollups_are_built_in_place_from_a_database_of_the_last_layout(
+        db_path):
+    from feedback import rollups
+    from feedback.db import write
+
+    old = connect(db_path)
+    schema.migrate(old, upto=11)  # the layout before the monthly and city rollups
+    with write(old):
+        old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
+                       created_at, updated_at) VALUES ('OLD-1', '老驿站', '黄浦区', 'city', 'fixed',
+                       '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""")
+        for n, (day, score) in enumerate([("2024-01-01", 2), ("2024-01-20", 5), ("2024-02-03", 4)]):
+            old.execute("INSERT INTO ratings (station_id, rated_at, day, score, source) "
+                        "VALUES (1, ?, ?, ?, 'import')", [f"{day}T02:00:00Z", day, score])
+        # an inspector's exclusion of the February rating, under the old layout
+        old.execute("""INSERT INTO exclusions (station_id, rating_id, reason, by, at)
+                       VALUES (1, 3, 'a test', 'li', '2024-02-04T00:00:00Z')""")
+        old.execute("INSERT INTO excluded_ratings VALUES (3, 1)")
+    old.close()
+
+    migrated = connect(db_path)
+    schema.migrate(migrated)
+    assert list(migrated.execute("SELECT month, n2, n4, n5 FROM station_months ORDER BY month")) == [
+        ("2024-01", 1, 0, 1), ("2024-02", 0, 0, 0)]
+    assert list(migrated.execute("SELECT day, n2 + n5 FROM city_days WHERE n1+n2+n3+n4+n5 > 0")) == [
+        ("2024-01-01", 1), ("2024-01-20", 1)]
+    assert rollups.differences(migrated) == []
+    migrated.close()
+
+
 def test_a_database_newer_than_the_code_is_refused(db_path):
     newer = connect(db_path)
     schema.migrate(newer)

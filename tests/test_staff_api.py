@@ -198,3 +198,20 @@ def test_inspectors_review_the_list_on_a_page_and_a_confirm_asks_again(client, s
 def test_a_district_account_cannot_open_the_review_page(client, staff):
     sign_in(client, "pd")
     assert client.get("/flags").status_code == 403
+
+
+def test_the_station_list_pages_and_searches(client, staff):
+    headers = bearer(staff["adm"])
+    every = client.get("/api/v1/stations", headers=headers)
+    assert [s["code"] for s in every.get_json()] == ["ST-001", "ST-002", "ST-003"]
+    assert every.headers["X-Total-Count"] == "3" and "Link" not in every.headers
+    first = client.get("/api/v1/stations?limit=2", headers=headers)
+    assert [s["code"] for s in first.get_json()] == ["ST-001", "ST-002"]
+    following = re.fullmatch(r'<([^>]+)>; rel="next"', first.headers["Link"]).group(1)
+    assert [s["code"] for s in client.get(following, headers=headers).get_json()] == ["ST-003"]
+    found = client.get("/api/v1/stations?q=%E5%B7%A5%E5%9C%B0", headers=headers)  # 工地
+    assert [s["code"] for s in found.get_json()] == ["ST-002"]
+    assert client.get("/api/v1/stations?q=100%25", headers=headers).get_json() == []  # % is literal
+    district = client.get("/api/v1/stations?district=浦东新区", headers=bearer(staff["pd"]))
+    assert [s["code"] for s in district.get_json()] == ["ST-002"]
+    assert client.get("/api/v1/stations?limit=0", headers=headers).status_code == 400

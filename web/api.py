@@ -3,21 +3,23 @@ import re
 import sqlite3
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from feedback import cases, clock, counting, signals, stations, visits
-from web.auth import (current_user, staff_required, visible_case, visible_station)
 from feedback.accounts import visible_stations_sql
 from feedback.clock import local_iso, parse_day
 from feedback.db import get_db, write
-from web.openapi import document
+from feedback.ratings import between_days
 from jobs import downgrade
+from web.auth import current_user, staff_required, visible_case, visible_station
+from web.openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health = Blueprint("health", __name__)
 
 ID = "int(max=9223372036854775807)"  # a row id in a path: past SQLite's range is a 404
 MAX_RATINGS = 10_000
+MAX_STATIONS = 1_000_000  # no limit asked: every station, as the contract has it
 MAX_OFFSET = 1_000_000_000
 
 
@@ -57,9 +59,22 @@ def station(code: str):
 @bp.get("/stations")
 @staff_required()
 def station_list():
-    """Every listed station this staff member may see."""
+    """Every listed station this staff member may see, by code; ``q``, ``district``, ``tier`` and
+    ``status`` search, ``limit`` and ``offset`` page (a Link header names the next page)."""
     where, params = visible_stations_sql(current_user())
-    return jsonify(stations.summaries(get_db(), tz(), f"{where} AND status != 'delisted'", params))
+    searched, values = stations.matching(
+        **{key: request.args.get(key, "").strip()[:100] for key in ("q", "district", "tier", "status")})
+    where, params = f"{where} AND status != 'delisted' AND {searched}", [*params, *values]
+    limit = whole_number("limit", MAX_STATIONS, 1, MAX_STATIONS)
+    offset = whole_number("offset", 0, 0, MAX_OFFSET)
+    db = get_db()
+    response = jsonify(stations.summaries(db, tz(), where, params, limit, offset))
+    total = db.execute(f"SELECT count(*) FROM stations WHERE {where}", params).fetchone()[0]
+    response.headers["X-Total-Count"] = str(total)
+    if offset + limit < total:
+        following = url_for(".station_list", **{**request.args, "offset": offset + limit, "limit": limit})
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response
 
 
 @bp.get("/stations/<code>/ratings")
@@ -74,8 +89,8 @@ def ratings(code: str):
     limit = whole_number("limit", 1000, 1, MAX_RATINGS)
     offset = whole_number("offset", 0, 0, MAX_OFFSET)
     db = get_db()
-    where = "station_id = ? AND day BETWEEN ? AND ?"
-    params = [station["id"], first.isoformat(), last.isoformat()]
+    days, values = between_days(first, last)
+    where, params = f"station_id = ? AND {days}", [station["id"], *values]
     total = db.execute(f"SELECT count(*) FROM ratings WHERE {where}", params).fetchone()[0]
     rows = db.query(
         f"""SELECT ratings.id, rated_at, score, label AS device, held_reason,

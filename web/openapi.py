@@ -127,9 +127,22 @@ PATHS = {
         "summary": "A station's public summary", "parameters": [CODE],
         "responses": {"200": _json(_ref("Station"), "The station"), "404": ERROR}}},
     "/stations": {"get": {
-        "summary": "Every listed station the signed-in staff member may see", "security": STAFF,
+        "summary": "Every listed station the signed-in staff member may see, by code",
+        "description": "Without limit, every one. X-Total-Count gives how many match; a Link "
+                       "header (rel=next) names the next page.",
+        "security": STAFF,
+        "parameters": [
+            {"name": "q", "in": "query", "schema": {"type": "string"},
+             "description": "part of the code or the name (the first 100 characters count)"},
+            {"name": "district", "in": "query", "schema": {"type": "string"}},
+            {"name": "tier", "in": "query", "schema": {"type": "string", "enum": TIERS}},
+            {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["listed", "closed"]}},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}},
+            {"name": "offset", "in": "query",
+             "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": 1000000000}}],
         "responses": {"200": _json({"type": "array", "items": _ref("Station")}, "The stations"),
-                      "401": ERROR}}},
+                      "400": ERROR, "401": ERROR}}},
     "/stations/{code}/ratings": {"get": {
         "summary": "A station's ratings between two local days, inclusive", "security": STAFF,
         "parameters": [CODE] + [

@@ -9,18 +9,20 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from markupsafe import Markup
 
 from feedback import cases, clock, counting, scale, signals
-from feedback import visits as visits_rules
 from feedback import charts as charts_geometry
+from feedback import stations as station_rules
+from feedback import visits as visits_rules
+from feedback.accounts import visible_stations_sql
 from feedback.clock import add_months, from_utc_text, local_iso, month_start, parse_day
+from feedback.db import get_db, write
 from feedback.i18n import TIER_LABELS
 from feedback.imports import neutralise_formula
-from web.auth import (current_user, staff_required, visible_case, visible_station)
-from feedback.accounts import visible_stations_sql
-from feedback.db import get_db, write
+from feedback.ratings import between_days
 from feedback.stations import summaries
 from feedback.stations import summary as summary_of
-from jobs.digest import sum_counts
 from jobs import downgrade, reports, tasks
+from jobs.digest import sum_counts
+from web.auth import current_user, staff_required, visible_case, visible_station
 
 bp = Blueprint("staff", __name__)
 
@@ -37,14 +39,8 @@ def stations():
     where, params = visible_stations_sql(current_user())
     visible = (where, list(params))
     args = {key: request.args.get(key, "").strip()[:100] for key in ("q", "district", "tier", "status")}
-    if args["q"]:
-        where += " AND (stations.code LIKE ? ESCAPE '\\' OR stations.name LIKE ? ESCAPE '\\')"
-        pattern = "%" + args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params = [*params, pattern, pattern]
-    for key in ("district", "tier", "status"):
-        if args[key]:
-            where += f" AND stations.{key} = ?"
-            params = [*params, args[key]]
+    searched, values = station_rules.matching(**args)
+    where, params = f"{where} AND {searched}", [*params, *values]
     page = request.args.get("page", "1")
     page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= 100_000 else 1
     total = db.execute(f"SELECT count(*) FROM stations WHERE {where}", params).fetchone()[0]
@@ -104,9 +100,10 @@ def flag_evidence(db, flag: dict, tz) -> dict:
     start = date.fromisoformat(flag["window_start"])
     end = add_months(start, downgrade.SILENT_MONTHS)
     station = next(db.query("SELECT * FROM stations WHERE code = ?", [flag["code"]]))
+    days, values = between_days(end, table="counted_ratings")
     since, last = db.execute(
-        """SELECT count(*), max(rated_at) FROM counted_ratings
-           WHERE station_id = ? AND day >= ?""", [station["id"], end.isoformat()]).fetchone()
+        f"SELECT count(*), max(rated_at) FROM counted_ratings WHERE station_id = ? AND {days}",
+        [station["id"], *values]).fetchone()
     return {**flag, "station": station, "window_end": (end - timedelta(days=1)).isoformat(),
             "ratings_since": since, "last_since": local_iso(last, tz),
             "follows": ("摘牌:驿站页面停止接受评价 delisted: its page stops taking ratings"
@@ -329,10 +326,11 @@ def station_evidence(db, station: dict, today: date, tz) -> dict:
                        "satisfaction_rate": scale.satisfaction_rate(counts)})
     heat = [[0] * 24 for _ in range(7)]
     reasons: dict[str, int] = {}
+    days, values = between_days(first, table="counted_ratings")
     for row in db.query(
-            """SELECT rated_at, score, coalesce(nullif(rating_details.reasons, ''), counted_ratings.reasons) AS reasons
-               FROM counted_ratings LEFT JOIN rating_details ON rating_details.rating_id = counted_ratings.id
-               WHERE station_id = ? AND day >= ?""", [station["id"], first.isoformat()]):
+            f"""SELECT rated_at, score, coalesce(nullif(rating_details.reasons, ''), counted_ratings.reasons) AS reasons
+                FROM counted_ratings LEFT JOIN rating_details ON rating_details.rating_id = counted_ratings.id
+                WHERE station_id = ? AND {days}""", [station["id"], *values]):
         local = from_utc_text(row["rated_at"]).astimezone(tz)
         heat[local.weekday()][local.hour] += 1
         if scale.is_bad(row["score"]):
@@ -354,12 +352,14 @@ def station_page(code: str):
     if not page.isascii() or not page.isdigit() or not 1 <= int(page) <= 100_000:
         abort(404)
     evidence = station_evidence(db, station, today, tz)
+    # the comments of the page's 90 days (older ones: the ratings API, any window)
+    days, values = between_days(today - timedelta(days=PAGE_DAYS - 1))
     comments = [{**row, "rated_at": local_iso(row["rated_at"], tz)} for row in db.query(
-        """SELECT rated_at, score, coalesce(rating_details.comment, ratings.comment) AS comment,
-                  held_reason FROM ratings LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
-           WHERE station_id = ? AND coalesce(rating_details.comment, ratings.comment) != ''
-           ORDER BY rated_at DESC, ratings.id DESC LIMIT ? OFFSET ?""",
-        [station["id"], COMMENTS_PER_PAGE + 1, (int(page) - 1) * COMMENTS_PER_PAGE])]
+        f"""SELECT rated_at, score, coalesce(rating_details.comment, ratings.comment) AS comment,
+                   held_reason FROM ratings LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
+            WHERE station_id = ? AND {days} AND coalesce(rating_details.comment, ratings.comment) != ''
+            ORDER BY rated_at DESC, ratings.id DESC LIMIT ? OFFSET ?""",
+        [station["id"], *values, COMMENTS_PER_PAGE + 1, (int(page) - 1) * COMMENTS_PER_PAGE])]
     found_visits = visits_rules.listing(db, station["id"], tz)
     chart = Markup(render_template("_rate_chart.svg", title=f"{code} 90 days",
                                    c=charts_geometry.rate_and_count(evidence["points"], "day")))

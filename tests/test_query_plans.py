@@ -1,0 +1,74 @@
+"""The hot reads' cost follows the day, week, month or window asked for, not the history: every
+statement they run is planned without scanning the ratings or the daily rollups whole."""
+import re
+
+import pytest
+
+from test_staff import PASSWORD, make_user, sign_in  # noqa: F401 (fixture)
+
+# Tables whose rows grow with the history: a plan may search them by an index, never scan them.
+HISTORY = ("ratings", "station_days", "rating_details", "excluded_ratings")
+# "SCAN t" reads t whole, by its rows or along an index; "SEARCH t USING INDEX" reads a range,
+# which for the ratings must be narrower than one station's (its whole history).
+WHOLE_SCAN = re.compile(rf"\bSCAN ({'|'.join(HISTORY)})\b"
+                        r"|\bSEARCH ratings USING (COVERING )?INDEX \S+ \(station_id=\?\)")
+
+
+@pytest.fixture
+def traced(app, db, monkeypatch, runner, write_file, stations_loaded):
+    """The SQL every connection of the app runs from now on, with its values."""
+    history = "station_code,rated_at,score,comment\n" + "".join(
+        f"ST-00{1 + n % 2},2026-{1 + n % 11:02d}-{1 + n % 27:02d}T10:00:00,{1 + n % 5},评论{n}\n"
+        for n in range(200))
+    assert runner.invoke(args=["ratings", "import", write_file("h.csv", history)]).exit_code == 0
+    statements = []
+    connections = app.extensions["feedback.db"]
+    original = connections.get
+
+    def get():
+        found = original()
+        found.conn.set_trace_callback(statements.append)
+        return found
+    monkeypatch.setattr(connections, "get", get)
+    return statements
+
+
+def whole_scans(db, statements: list[str]) -> list[str]:
+    """The statements among these whose plan reads a history table from end to end."""
+    found = []
+    for sql in statements:
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue
+        plan = "\n".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        if WHOLE_SCAN.search(plan):
+            found.append(f"{' '.join(sql.split())[:300]}\n    {plan}")
+    return found
+
+
+@pytest.mark.parametrize("command", [
+    ["digest", "show", "--date", "2026-11-27", "--json"],
+    ["digest", "show", "--date", "2026-11-27", "--district", "黄浦区"],
+    ["downgrade", "scan", "--json"],
+    ["downgrade", "scan", "--as-of", "2025-11-28", "--json"],
+    ["report", "week", "--week", "2026-W47", "--json"],
+    ["report", "month", "--month", "2026-10", "--json"],
+    ["ratings", "export", "-", "--from", "2026-10-01", "--to", "2026-10-31"],
+])
+def test_the_commands_hot_reads_scan_no_history(runner, db, traced, command):
+    result = runner.invoke(args=command)
+    assert result.exit_code == 0, result.output
+    assert traced, "nothing was traced"
+    assert whole_scans(db, traced) == []
+
+
+@pytest.mark.parametrize("path", [
+    "/digests/2026-11-27", "/stations", "/stations/ST-001", "/reports/weeks/2026-W47",
+    "/reports/months/2026-10", "/api/v1/stations?limit=50",
+    "/api/v1/stations/ST-001/ratings?from=2026-10-01&to=2026-10-30",
+])
+def test_the_staff_pages_hot_reads_scan_no_history(client, db, traced, make_user, path):
+    make_user("wang", "admin")
+    sign_in(client, "wang")
+    traced.clear()
+    assert client.get(path).status_code == 200
+    assert whole_scans(db, traced) == []
