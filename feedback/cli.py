@@ -1,7 +1,6 @@
 """The commands of ``flask --app app …``: stations, ratings, users, qr and demo."""
 import csv
 import getpass
-import json
 import os
 import sys
 
@@ -12,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from feedback import accounts, cases, clock, demo, imports, rollups, stations, workdays
 from feedback.db import get_db, write
 from feedback.ratings import EXPORT_COLUMNS, for_export, record
-from jobs.cli import Day
+from jobs.cli import Day, echo_json
 from qr.cli import qr_cli
 from qr.links import station_url
 
@@ -302,7 +301,7 @@ def list_cases(status, as_json):
     """List the follow-up cases, overdue first."""
     found = cases.listing(get_db(), "1", [], clock.today(), status)
     if as_json:
-        click.echo(json.dumps([cases.as_json(case) for case in found], ensure_ascii=False, indent=2))
+        echo_json([cases.as_json(case) for case in found])
         return
     for case in found:
         state = "overdue" if case["overdue"] else case["status"]

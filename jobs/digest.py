@@ -4,6 +4,7 @@
 the database; nothing here sends anything.
 """
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -125,12 +126,14 @@ def build(data: DigestData, base_url: str, tz) -> dict:
     ]
     best, worst = ranked(data, by_code)
     quiet_30, quiet_60 = quiet(data)
-    per_district = []
-    for district in districts:
-        counts = sum_counts(c for code, c in data.day_counts.items()
-                             if by_code.get(code, {}).get("district") == district)
-        per_district.append({"district": district, **summary(counts),
-                             "bad_ratings_total": sum(1 for b in bad if b["district"] == district)})
+    counts_in, bad_in = defaultdict(list), defaultdict(int)
+    for code, counts in data.day_counts.items():
+        if code in by_code:
+            counts_in[by_code[code]["district"]].append(counts)
+    for rating in bad:
+        bad_in[rating["district"]] += 1
+    per_district = [{"district": district, **summary(sum_counts(counts_in[district])),
+                     "bad_ratings_total": bad_in[district]} for district in districts]
     return {
         "date": data.day.isoformat(),
         "scope": data.scope,

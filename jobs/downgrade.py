@@ -5,10 +5,10 @@ hold no rating of it, and it opened on or before the first day of the earliest o
 ``flags`` is the rule; ``load`` and ``record`` read and write around it. A flag only proposes:
 an inspector's decision changes the tier.
 """
+import json
 from datetime import date
 
 from feedback.clock import add_months, local_iso, month_start, to_utc_text
-from feedback.ratings import between_days
 
 STEP_DOWN = {"national": "provincial", "provincial": "city", "city": "delisted"}
 SILENT_MONTHS = 3
@@ -63,21 +63,18 @@ def load(db, as_of: date) -> tuple[list[dict], dict[str, dict[str, int]]]:
 def last_rated(db, found: list[dict], as_of: date, tz) -> list[dict]:
     """The flags found, each with its station's last counted rating before ``as_of`` (so a scan
     of a past date says what was known then): the last day from the daily rollup, then that
-    day's ratings only."""
-    out = []
-    for flag in found:
-        row = db.execute(
-            """SELECT stations.id, max(day) FROM station_days JOIN stations ON stations.id = station_id
-               WHERE code = ? AND day < ? AND n1 + n2 + n3 + n4 + n5 > 0""",
-            [flag["code"], as_of.isoformat()]).fetchone()
-        last = None
-        if row[1] is not None:
-            day = date.fromisoformat(row[1])
-            days, values = between_days(day, day, table="counted_ratings")
-            last = db.execute(f"SELECT max(rated_at) FROM counted_ratings WHERE station_id = ? AND {days}",
-                              [row[0], *values]).fetchone()[0]
-        out.append({**flag, "last_rated_at": local_iso(last, tz)})
-    return out
+    day's ratings only, both by index, for the flagged stations only."""
+    last = dict(db.execute(
+        """SELECT code, (SELECT max(rated_at) FROM counted_ratings
+                         WHERE station_id = flagged.id AND day = last_day
+                           AND rated_at >= date(last_day, '-1 day')
+                           AND rated_at < date(last_day, '+2 days'))
+           FROM (SELECT id, code, (SELECT max(day) FROM station_days
+                                   WHERE station_id = stations.id AND day < ?
+                                     AND n1 + n2 + n3 + n4 + n5 > 0) AS last_day
+                 FROM stations WHERE code IN (SELECT value FROM json_each(?))) AS flagged""",
+        [as_of.isoformat(), json.dumps([flag["code"] for flag in found])]))
+    return [{**flag, "last_rated_at": local_iso(last.get(flag["code"]), tz)} for flag in found]
 
 
 def record(db, found: list[dict], as_of: date, now) -> int:

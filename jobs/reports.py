@@ -108,9 +108,11 @@ def week(data: WeekData, base_url: str, working_days_between) -> dict:
     for state in overdue:
         overdue_by_district[by_code[state["code"]]["district"]] += 1
 
+    codes_by_district = defaultdict(list)
+    for station in data.stations:
+        codes_by_district[station["district"]].append(station["code"])
     districts = []
-    for district in sorted({s["district"] for s in data.stations}):
-        codes = [s["code"] for s in data.stations if s["district"] == district]
+    for district, codes in sorted(codes_by_district.items()):
         found = rated_summary(sum_counts(data.counts.get(code, {}) for code in codes))
         districts.append({"district": district, "ratings_total": found["ratings_total"],
                           "satisfaction_rate": found["satisfaction_rate"],
@@ -218,16 +220,17 @@ def month_row(stations: list[dict], data: MonthData, last: date) -> dict:
     codes = {s["code"] for s in stations}
     rated = [code for code in codes if sum(data.counts.get(code, {}).values())]
     found = rated_summary(sum_counts(data.counts.get(code, {}) for code in codes))
-    opened = [c for c in data.cases if c["code"] in codes
-              and data.first.isoformat() <= c["opened_on"] <= last.isoformat()]
+    # the cases and visits are few: walking them is cheaper than indexing them by station
+    opened = [c for c in data.cases if data.first.isoformat() <= c["opened_on"] <= last.isoformat()
+              and c["code"] in codes]
     on_time = [c for c in opened if c["status"] == "resolved" and c["resolved_on"] <= c["due_on"]]
+    visits = [v for v in data.visits if v["code"] in codes]
     return {"stations_listed": len(codes), "stations_rated": len(rated),
             "stations_quiet": len(codes) - len(rated), **found,
             "ratings_per_station": found["ratings_total"] / len(codes) if codes else None,
             "cases_opened": len(opened),
             "cases_on_time_rate": len(on_time) / len(opened) if opened else None,
-            "visits": sum(1 for v in data.visits if v["code"] in codes),
-            "visit_items_failed": sum(v["failed"] for v in data.visits if v["code"] in codes)}
+            "visits": len(visits), "visit_items_failed": sum(v["failed"] for v in visits)}
 
 
 def month(data: MonthData, base_url: str) -> dict:
@@ -236,11 +239,14 @@ def month(data: MonthData, base_url: str) -> dict:
     listed = [s for s in data.stations if s["opened_on"] <= last.isoformat()
               and (s["status"] == "listed" or s["delisted_after"])]
     overall = month_row(listed, data, last)
-    by_district = [{"district": district,
-                    **month_row([s for s in listed if s["district"] == district], data, last)}
-                   for district in sorted({s["district"] for s in listed})]
-    by_tier = [{"tier": tier, **month_row([s for s in listed if s["tier"] == tier], data, last)}
-               for tier in ("national", "provincial", "city") if any(s["tier"] == tier for s in listed)]
+    in_district, in_tier = defaultdict(list), defaultdict(list)
+    for station in listed:
+        in_district[station["district"]].append(station)
+        in_tier[station["tier"]].append(station)
+    by_district = [{"district": district, **month_row(group, data, last)}
+                   for district, group in sorted(in_district.items())]
+    by_tier = [{"tier": tier, **month_row(in_tier[tier], data, last)}
+               for tier in ("national", "provincial", "city") if in_tier[tier]]
     name = data.first.strftime("%Y-%m")
     months = [add_months(data.first, -i).strftime("%Y-%m") for i in range(CHART_MONTHS - 1, -1, -1)]
     return {

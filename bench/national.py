@@ -1,0 +1,244 @@
+"""National scale: 200,000 stations and up to 100 million ratings on one machine.
+
+`make bench national` generates the stations and ratings straight into one database file,
+through the same triggers as the service's own writes, and measures every figure of issue #12 at
+each size in BENCH_SIZES (default 1 M, 10 M and 100 M ratings), beside bare baselines measured
+in the same run: the CLI's start-up (`flask --app app rollups --help`) for commands, an empty
+request (/healthz) for pages. It writes what it found to bench/RESULTS.md. It takes about an
+hour at 100 M and needs some 15 GB of disk; BENCH_DIR says where (default: a temporary folder).
+"""
+import csv
+import os
+import platform
+import random
+import resource
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bench.harness import median_seconds
+
+STATIONS = int(os.environ.get("BENCH_STATIONS", 200_000))
+SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "1000000,10000000,100000000").split(",")]
+IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", 1_000_000))
+TZ = ZoneInfo("Asia/Shanghai")
+TODAY = date(2026, 11, 28)
+FIRST = datetime(2023, 12, 1, tzinfo=timezone.utc)
+LAST = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)  # 11:00 on TODAY in Shanghai
+BATCH = 100_000
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+BUSY = 7  # the station with the most ratings: every rating picks it one time in BUSY_SHARE
+BUSY_SHARE = 2000
+COMMENTS = ("热水没了", "微波炉坏了，好几天没人修", "很干净，谢谢！", "空调太冷", "沙发很舒服")
+
+
+def flask(database: str, *args: str) -> subprocess.CompletedProcess:
+    """One `flask --app app …` command against the bench's database."""
+    env = {**os.environ, "FEEDBACK_DATABASE": database, "FEEDBACK_SCHEDULER": "off",
+           "FEEDBACK_SECRET_KEY": "bench-secret", "FEEDBACK_TIMEZONE": "Asia/Shanghai"}
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], env=env,
+                          capture_output=True, text=True, check=True)
+
+
+def command_seconds(database: str, *args: str, repeat: int = 3) -> float:
+    return median_seconds(lambda: flask(database, *args), repeat)
+
+
+def add_stations(db, clock) -> None:
+    from feedback import stations
+    from feedback.db import write
+
+    source = random.Random(3)
+    rows = [stations.validate({
+        "code": f"N-{number:06d}", "name": f"驿站{number}", "district": f"区{number % 2800}",
+        "latitude": f"{source.uniform(22, 45):.5f}", "longitude": f"{source.uniform(100, 125):.5f}",
+        "tier": source.choice(("city", "city", "provincial", "national")), "kind": "fixed",
+        "opened_on": "2023-06-01", "amenities": "water;microwave", "hours": "24h"})[0]
+            for number in range(1, STATIONS + 1)]
+    with write(db):
+        stations.upsert(db, rows, TODAY, clock.now())
+
+
+def add_ratings(db, count: int, source: random.Random) -> None:
+    """``count`` more ratings over three years: most from the form with a device, some imported
+    with a comment, one station much busier than the rest."""
+    from feedback.clock import local_day, to_utc_text
+    from feedback.db import write
+
+    span = (LAST - FIRST).total_seconds()
+    devices = db.execute("SELECT count(*) FROM devices").fetchone()[0]
+    for offset in range(0, count, BATCH):
+        size = min(BATCH, count - offset)
+        with write(db):
+            wanted = devices + size // 20  # a phone rates about twenty times
+            db.conn.executemany(
+                "INSERT INTO devices (key_hash, label, created_at) VALUES (?, ?, ?)",
+                [(secrets.token_hex(16), f"d{number}", "2024-01-01T00:00:00Z")
+                 for number in range(devices + 1, wanted + 1)])
+            devices = wanted
+            rows = []
+            for _ in range(size):
+                at = FIRST + timedelta(seconds=source.random() * span)
+                station = BUSY if source.randrange(BUSY_SHARE) == 0 else source.randrange(1, STATIONS + 1)
+                score = source.choice((5, 5, 5, 4, 4, 3, 2, 1))
+                if source.random() < 0.8:
+                    rows.append((station, to_utc_text(at), local_day(at, TZ).isoformat(), score, "",
+                                 "form", f"form:{secrets.token_urlsafe(16)}",
+                                 source.randrange(1, devices + 1)))
+                else:
+                    rows.append((station, to_utc_text(at), local_day(at, TZ).isoformat(), score,
+                                 source.choice(COMMENTS), "import",
+                                 f"import:{secrets.token_hex(16)}:1", None))
+            db.conn.executemany(
+                """INSERT INTO ratings (station_id, rated_at, day, score, comment, source, once_key,
+                                        device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", rows)
+
+
+def ratings_file(path: str, rows: int, seed: int) -> None:
+    source = random.Random(seed)
+    span = (LAST - FIRST).total_seconds()
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["station_code", "rated_at", "score", "comment"])
+        for _ in range(rows):
+            at = (FIRST + timedelta(seconds=source.random() * span)).astimezone(TZ)
+            writer.writerow([f"N-{source.randrange(1, STATIONS + 1):06d}",
+                             at.isoformat(timespec="seconds"), source.choice("5554432 1".replace(" ", "")),
+                             source.choice(COMMENTS) if source.random() < 0.2 else ""])
+
+
+def timed_import(database: str, path: str, rows: int) -> tuple[float, float]:
+    """(rows a second, peak resident MB) of `ratings import` of the file."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    flask(database, "ratings", "import", path)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return rows / seconds, max(peak, before) / 1024
+
+
+def staff_token(app) -> str:
+    """A bench admin and its API token."""
+    from feedback import accounts
+    from feedback.db import get_db, write
+
+    with app.app_context():
+        db = get_db()
+        with write(db):
+            accounts.create_user(db, "bench", "bench-password", "admin", None, None)
+            return accounts.create_token(db, accounts.user_by(db, "username", "bench")["id"])
+
+
+def page_figures(app, token: str) -> dict[str, float]:
+    """Pages and JSON through the app, as an admin (seconds, median)."""
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    busy = f"N-{BUSY:06d}"
+    day = (TODAY - timedelta(days=1)).isoformat()
+
+    def get(path):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, (path, response.status_code)
+        return response
+
+    return {
+        "empty request (/healthz)": median_seconds(lambda: client.get("/healthz"), 20),
+        "/digests/DAY": median_seconds(lambda: get(f"/digests/{day}"), 3),
+        "/stations (a page)": median_seconds(lambda: get("/stations"), 5),
+        "/stations/CODE (the busiest)": median_seconds(lambda: get(f"/stations/{busy}"), 5),
+        "/api/v1/stations?limit=100": median_seconds(lambda: get("/api/v1/stations?limit=100"), 5),
+        "ratings API, 30 days of the busiest station": median_seconds(
+            lambda: get(f"/api/v1/stations/{busy}/ratings?to={day}"), 10),
+        "/reports/months/MONTH": median_seconds(lambda: get("/reports/months/2026-10"), 3),
+    }
+
+
+def storage(database: str, ratings: int) -> tuple[float, dict[str, float]]:
+    """Bytes a rating in the whole file, and in the ratings table and each of its indexes."""
+    import sqlite3
+
+    connection = sqlite3.connect(database)
+    by_name = dict(connection.execute(
+        "SELECT name, sum(pgsize) FROM dbstat WHERE name = 'ratings' OR name IN "
+        "(SELECT name FROM sqlite_master WHERE tbl_name = 'ratings' AND type = 'index') GROUP BY name"))
+    connection.close()
+    return os.path.getsize(database) / ratings, {name: size / ratings for name, size in by_name.items()}
+
+
+def main() -> None:
+    os.environ.setdefault("FEEDBACK_SECRET_KEY", "bench-secret")
+    from app import create_app
+    from feedback.clock import FixedClock
+    from feedback.db import get_db
+
+    folder = tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR"))
+    database = os.path.join(folder.name, "national.db")
+    clock = FixedClock(LAST)
+    app = create_app({"DATABASE": database, "CLOCK": clock, "SCHEDULER": False,
+                      "TIMEZONE": TZ})
+    source = random.Random(11)
+    table: dict[str, dict[int, str]] = {}
+    started = time.perf_counter()
+    with app.app_context():
+        add_stations(get_db(), clock)
+    token = staff_token(app)
+    loaded = 0
+    for size in SIZES:
+        figures: dict[str, str] = {}
+        imported = IMPORT_ROWS if size - loaded >= IMPORT_ROWS else 0
+        with app.app_context():
+            add_ratings(get_db(), size - loaded - imported, source)
+        if imported:  # the last IMPORT_ROWS of this size come in through `ratings import`
+            path = os.path.join(folder.name, f"import-{size}.csv")
+            ratings_file(path, imported, seed=size)
+            rate, peak = timed_import(database, path, imported)
+            os.remove(path)
+            figures["ratings import"] = f"{rate:,.0f} rows/s, {peak:,.0f} MB peak"
+        loaded = size
+        start_up = command_seconds(database, "rollups", "--help")
+        figures["CLI start-up (baseline)"] = f"{start_up:.2f} s"
+        for name, args in (
+                ("digest show", ("digest", "show", "--date", (TODAY - timedelta(days=1)).isoformat(), "--json")),
+                ("downgrade scan", ("downgrade", "scan", "--as-of", TODAY.isoformat(), "--json")),
+                ("downgrade scan --as-of a year back", ("downgrade", "scan", "--as-of", "2025-11-28", "--json")),
+                ("report week", ("report", "week", "--week", "2026-W47", "--json")),
+                ("report month", ("report", "month", "--month", "2026-10", "--json"))):
+            seconds = command_seconds(database, *args)
+            figures[name] = f"{seconds - start_up:.2f} s beyond start-up"
+        pages = page_figures(app, token)
+        empty = pages.pop("empty request (/healthz)")
+        figures["empty request (baseline)"] = f"{empty * 1000:.1f} ms"
+        for name, seconds in pages.items():
+            figures[name] = f"{seconds * 1000:.0f} ms ({seconds / empty:.0f}x)"
+        whole, parts = storage(database, size)
+        figures["database"] = f"{os.path.getsize(database) / 1e9:.2f} GB, {whole:.0f} bytes a rating"
+        figures["ratings and its indexes"] = ", ".join(f"{name} {value:.0f}" for name, value in parts.items())
+        for name, value in figures.items():
+            table.setdefault(name, {})[size] = value
+        print(f"\nnational: {STATIONS:,} stations, {size:,} ratings "
+              f"({time.perf_counter() - started:.0f} s so far)")
+        for name, value in figures.items():
+            print(f"  {name}: {value}")
+    app.extensions["feedback.db"].close()
+    folder.cleanup()
+    write_results(table)
+
+
+def write_results(table: dict[str, dict[int, str]]) -> None:
+    sizes = sorted({size for row in table.values() for size in row})
+    lines = [f"## national, {date.today().isoformat()}: {STATIONS:,} stations",
+             "", f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+             f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+             f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}.", "",
+             "| figure | " + " | ".join(f"{size:,}" for size in sizes) + " |",
+             "|---|" + "---|" * len(sizes)]
+    for name, row in table.items():
+        lines.append(f"| {name} | " + " | ".join(row.get(size, "") for size in sizes) + " |")
+    previous = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    RESULTS.write_text(previous.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    print(f"\nwritten to {RESULTS}")
