@@ -10,7 +10,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from feedback import accounts, cases, clock, demo, imports, rollups, stations, workdays
 from feedback.db import get_db, write
-from feedback.ratings import EXPORT_COLUMNS, for_export, record
+from feedback.progress import Progress
+from feedback.ratings import EXPORT_COLUMNS, for_export, insert_staged, stage_imported
 from jobs.cli import Day, echo_json
 from qr.cli import qr_cli
 from qr.links import station_url
@@ -149,23 +150,36 @@ def import_ratings(file):
     db = get_db()
     station_ids = {code: id_ for id_, code in db.execute("SELECT id, code FROM stations")}
     tz = current_app.config["TIMEZONE"]
-    errors, added, good = imports.Problems(), 0, 0
+    errors = imports.Problems()
+    size = os.fstat(file.fileno()).st_size if file.seekable() else 0
+    progress = Progress("ratings read")
+
+    def good_rows():
+        for read, (line, row, reasons) in enumerate(
+                imports.parse_ratings(file, station_ids, tz, clock.now()), start=1):
+            for reason in reasons:
+                errors.add(line, reason)
+            if not reasons and not errors:
+                yield line, row
+            if read % 10_000 == 0:
+                progress.update(read, done=file.tell() / size if size else None)
+
+    # pages of the indexes stay in memory while the file goes in, rather than going to the
+    # write-ahead log again and again; temporary tables and sorts go to disk
+    db.execute("PRAGMA cache_size = -32768")
+    db.execute("PRAGMA temp_store = FILE")
     try:
-        # one pass and one transaction: rows are written as they are read, and rolled back if
-        # any line was bad, so a province's history never has to sit in memory
+        # one transaction: the file is read once into a temporary table on disk, and moved into
+        # the ratings only if every line was good
         with write(db):
-            for line, row, reasons in imports.parse_ratings(file, station_ids,
-                                                            tz, clock.now()):
-                for reason in reasons:
-                    errors.add(line, reason)
-                if not reasons and not errors:
-                    good += 1
-                    added += record(db, source="import", tz=tz, **row) is not None
+            staged = stage_imported(db, good_rows())
+            progress.finish()
             if errors:
                 raise Refused
+            added = insert_staged(db)
     except Refused:
         fail(errors, "ratings")
-    click.echo(f"imported {added} rating(s); {good - added} were already there")
+    click.echo(f"imported {added} rating(s); {staged - added} were already there")
 
 
 @users_cli.command("create")

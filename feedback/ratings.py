@@ -77,12 +77,60 @@ def rating_identity(station_code: str, rated_at: datetime, score: int, comment: 
     return hashlib.sha256(text.encode()).digest()[:16]
 
 
-def import_key(identity: bytes, occurrence: int) -> str:
-    """The once_key of an imported rating, so a file imported twice adds nothing twice.
+def stage_imported(db: Database, rows) -> int:
+    """Hold the good rows of an import, (line, row) with ``row`` as ``parse_ratings`` gives it,
+    in a temporary table on disk until the whole file is known good; returns how many. Memory
+    stays flat whatever the file's size. Call inside write()."""
+    db.execute("DROP TABLE IF EXISTS temp.imported")
+    db.execute("""CREATE TEMP TABLE imported (line INTEGER PRIMARY KEY, station_id INTEGER,
+                  rated_at TEXT, day TEXT, score INTEGER, comment TEXT, identity BLOB)""")
+    staged, chunk = 0, []
+    for line, row in rows:
+        chunk.append((line, row["station_id"], to_utc_text(row["rated_at"]), row["day"].isoformat(),
+                      row["score"], row["comment"], row["identity"]))
+        if len(chunk) == 10_000:
+            staged += len(chunk)
+            db.conn.executemany("INSERT INTO temp.imported VALUES (?, ?, ?, ?, ?, ?, ?)", chunk)
+            chunk.clear()
+    db.conn.executemany("INSERT INTO temp.imported VALUES (?, ?, ?, ?, ?, ?, ?)", chunk)
+    return staged + len(chunk)
 
-    ``occurrence`` tells apart identical rows within one file, which are real repeat ratings.
-    """
-    return f"import:{identity.hex()}:{occurrence}"
+
+def insert_staged(db: Database) -> int:
+    """Move the staged import into the ratings, each row once, and return how many were new.
+
+    A row's once_key is its identity and its occurrence among identical rows of the file, so a
+    file imported twice adds nothing twice while real repeats in one file all count. The
+    rollups are added up per station and day for the whole file rather than by the per-rating
+    trigger, which is set aside for this one statement and put back in the same transaction
+    (the IMMEDIATE lock keeps every other writer out meanwhile). Call inside write()."""
+    before = db.execute("SELECT coalesce(max(id), 0) FROM ratings").fetchone()[0]
+    trigger = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                         "AND name = 'ratings_roll_up'").fetchone()[0]
+    db.execute("DROP TRIGGER ratings_roll_up")
+    added = db.execute(
+        """INSERT INTO ratings (station_id, rated_at, day, score, comment, source, once_key)
+           SELECT station_id, rated_at, day, score, comment, 'import',
+                  'import:' || lower(hex(identity)) || ':' || occurrence
+           FROM (SELECT *, row_number() OVER (PARTITION BY identity ORDER BY line) AS occurrence
+                 FROM temp.imported)
+           WHERE true ORDER BY 7  -- in key order: the unique index is walked once, start to end
+           ON CONFLICT (once_key) DO NOTHING""").rowcount
+    counts = ", ".join(f"sum(score = {n})" for n in range(1, 6))
+    added_up = ", ".join(f"n{n} = n{n} + excluded.n{n}" for n in range(1, 6))
+    db.execute(f"""INSERT INTO station_days (station_id, day, n1, n2, n3, n4, n5)
+                   SELECT station_id, day, {counts} FROM ratings WHERE id > ?
+                   GROUP BY station_id, day
+                   ON CONFLICT (station_id, day) DO UPDATE SET {added_up}""", [before])
+    db.execute(f"""INSERT INTO station_totals (station_id, n1, n2, n3, n4, n5, last_rated_at)
+                   SELECT station_id, {counts}, max(rated_at) FROM ratings WHERE id > ?
+                   GROUP BY station_id
+                   ON CONFLICT (station_id) DO UPDATE SET {added_up},
+                       last_rated_at = max(coalesce(last_rated_at, ''), excluded.last_rated_at)""",
+               [before])
+    db.execute(trigger)
+    db.execute("DROP TABLE temp.imported")
+    return added
 
 
 EXPORT_COLUMNS = ("station_code", "rated_at", "score", "comment", "reasons", "counted", "held_reason")
@@ -97,7 +145,8 @@ def for_export(db: Database, first: date, last: date, tz, where: str = "1", para
                    EXISTS (SELECT 1 FROM excluded_ratings WHERE rating_id = ratings.id)
             FROM ratings JOIN stations ON stations.id = ratings.station_id
             LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
-            WHERE ratings.day BETWEEN ? AND ? AND {where} ORDER BY ratings.day, ratings.id""",
+            WHERE ratings.day BETWEEN ? AND ? AND {where}
+            ORDER BY ratings.day, ratings.rated_at, ratings.id""",
         [first.isoformat(), last.isoformat(), *params])
     for code, rated_at, score, comment, reasons, held, excluded in rows:
         held = held or ("excluded" if excluded else "")

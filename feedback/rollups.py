@@ -51,8 +51,12 @@ def rebuild(db) -> None:
     # months and city days first: emptying the days afterwards finds nothing left to subtract
     for table in ("station_months", "city_days", "station_days", "station_totals"):
         db.execute(f"DELETE FROM {table}")
-    # the daily rows are inserted one by one through their trigger: months and city days follow
-    db.execute(f"INSERT INTO station_days (station_id, day, {COUNTS}) "
-               f"{RECOUNTS['station_days'][1]}")
+    # the daily rows are inserted one by one through their trigger: months and city days follow.
+    # A day whose ratings are all excluded keeps its (empty) row: lifting an exclusion puts its
+    # ratings back into the row that is there.
+    counted_sums = ", ".join(f"sum(score = {n} AND {COUNTED})" for n in range(1, 6))
+    db.execute(f"""INSERT INTO station_days (station_id, day, {COUNTS})
+                   SELECT station_id, day, {counted_sums} FROM ratings WHERE held_reason IS NULL
+                   GROUP BY station_id, day""")
     db.execute(f"INSERT INTO station_totals (station_id, {COUNTS}, held, last_rated_at) "
                f"{RECOUNTS['station_totals'][1]}")

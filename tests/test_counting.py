@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from feedback import counting, devices
 from feedback import rollups as rollups_module
 from feedback.db import write
-from feedback.ratings import record
+from feedback.ratings import insert_staged, rating_identity, record, stage_imported
 from test_staff import PASSWORD, make_user, sign_in  # noqa: F401 (fixture)
 
 
@@ -257,7 +257,7 @@ operation = st.one_of(
               st.integers(0, 3)),                       # station, device, from day, length
     st.tuples(st.just("lift"), st.integers(0, 20)),
     st.tuples(st.just("staff"), st.integers(1, 3)),     # a device signs in as staff
-    st.tuples(st.just("import"), st.integers(1, 3), st.integers(1, 5), st.integers(0, 800)),
+    st.tuples(st.just("import"), st.integers(1, 3), st.integers(1, 5), st.integers(-30, 60)),
     st.tuples(st.just("rebuild")),                      # `rollups rebuild`
 )
 
@@ -306,10 +306,14 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
                         first = date(2026, 11, 1) + timedelta(days=offset)
                         counting.exclude_device(db, station, device_rows[device_n]["label"], first,
                                                 first + timedelta(days=length), "test", "t", now)
-                    elif op[0] == "import":  # an earlier system's rating, hours back in time
+                    elif op[0] == "import":  # an earlier system's ratings, among the others
                         _, station, score, hours = op
-                        record(db, station_id=station, rated_at=start - timedelta(hours=hours),
-                               score=score, source="import", once_key=None, tz=tz)
+                        at = start + timedelta(hours=hours)
+                        row = {"station_id": station, "rated_at": at, "day": at.astimezone(tz).date(),
+                               "score": score, "comment": "",
+                               "identity": rating_identity(str(station), at, score, "")}
+                        stage_imported(db, [(1, row), (2, row)])  # the same rating twice in a file
+                        insert_staged(db)
                     elif op[0] == "rebuild":
                         rollups_module.rebuild(db)
                     elif op[0] == "lift":
