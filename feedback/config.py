@@ -82,6 +82,7 @@ def from_environment(environ=os.environ) -> dict:
         raise ConfigError(f"FEEDBACK_FOLLOWUP_DAYS {followup!r} must be working days, 1 to 60")
 
     return {
+        "BACKUP_DIR": environ.get("FEEDBACK_BACKUP_DIR") or None,
         "FOLLOWUP_DAYS": int(followup),
         "PROXIES": int(proxies),
         "BODY_READ_TIMEOUT": int(body_timeout),

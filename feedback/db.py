@@ -33,10 +33,15 @@ class QueuedDatabase(Database):
         super().__init__(conn, execute_plugins=False)
         self.write_queue = os.open(os.path.abspath(path) + ".writers", os.O_RDWR | os.O_CREAT,
                                    0o600)
+        # every connection holds a shared lock on <database>.users while open: `restore` takes
+        # it alone, so it never swaps the file under a running service (and waits out none)
+        self.users = os.open(os.path.abspath(path) + ".users", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.users, fcntl.LOCK_SH)
 
     def close(self) -> None:
         super().close()
         os.close(self.write_queue)
+        os.close(self.users)
 
 
 class Connections:

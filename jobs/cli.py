@@ -8,12 +8,13 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from feedback import clock
+from feedback import clock, rollups
 from feedback.clock import add_months, parse_day
 from feedback.db import get_db
-from jobs import reports, tasks
+from jobs import backups, health, reports, tasks
 from jobs.channels import KINDS, describe, text
 
 channels_cli = AppGroup("channels", help="Where digests are posted.")
@@ -212,6 +213,53 @@ def report_month(month_text, as_json, as_csv):
         click.echo("\n".join(text.month_lines(report, **PLAIN)))
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(path):
+    """A consistent copy of the database at PATH, taken while the service runs, then checked
+    (integrity, schema, the rollups against a recount); non-zero exit if it fails."""
+    try:
+        backups.take(get_db(), path)
+    except backups.BackupFailed as failed:
+        raise click.ClickException(f"no backup made: {failed}") from None
+    click.echo(f"{path}: backed up and checked")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def restore(path):
+    """Put the backup at PATH in place of the configured database; refused while a service or
+    another command holds it, or if PATH is not a good database of ours."""
+    database = current_app.config["DATABASE"]
+    current_app.extensions["feedback.db"].close()  # this command's own hold on it
+    try:
+        backups.restore(database, path)
+    except backups.RestoreRefused as refused:
+        raise click.ClickException(f"nothing restored: {refused}") from None
+    click.echo(f"{database}: restored from {path}; start the service again")
+
+
+@click.command("check")
+@with_appcontext
+def check():
+    """Integrity, rollups, schema, configuration, the scheduler's last runs and the outbox:
+    one line per problem and a non-zero exit, or "all well"."""
+    db = get_db()
+    found = [f"integrity check: {line}" for line in
+             (row[0] for row in db.execute("PRAGMA integrity_check")) if line != "ok"]
+    found += rollups.differences(db)
+    found += health.problems(health.state(db), clock.now(), current_app.config)
+    for line in found:
+        click.echo(line, err=True)
+    if found:
+        sys.exit(1)
+    click.echo("all well: integrity, rollups, schema, scheduler and outbox")
+
+
 def register(app) -> None:
     for group in (channels_cli, digest_cli, downgrade_cli, scheduler_cli, report_cli):
         app.cli.add_command(group)
+    for command in (backup, restore, check):
+        app.cli.add_command(command)

@@ -19,7 +19,7 @@ from flask import Flask, current_app
 from feedback import clock
 from feedback.clock import add_months, from_utc_text, local_day, month_start, to_utc_text
 from feedback.db import get_db, write
-from jobs import outbox, reports, tasks
+from jobs import backups, outbox, reports, tasks
 
 log = logging.getLogger("feedback.scheduler")
 
@@ -131,6 +131,20 @@ def run_scan() -> bool:
     return True
 
 
+def run_backup() -> str | None:
+    """The nightly backup into FEEDBACK_BACKUP_DIR (when set), once a day, and the pruning of
+    the copies the retention rule does not keep."""
+    folder = current_app.config["BACKUP_DIR"]
+    db, now = get_db(), clock.now()
+    today = local_day(now, current_app.config["TIMEZONE"])
+    if not folder or not take_lease(db, "backup", today.isoformat(), now):
+        return None
+    path, removed = backups.nightly(db, folder, today)
+    finish(db, "backup", today.isoformat(), clock.now())
+    log.info("backup %s made and checked; %d old copies removed", path, len(removed))
+    return path
+
+
 def run_retries() -> int:
     """Retry failed deliveries whose backoff has passed; each claims its row, so no lease."""
     outcomes = tasks.retry_due()
@@ -142,6 +156,7 @@ def run_all_due() -> None:
     run_digests()
     run_reports()
     run_scan()
+    run_backup()
     run_retries()
 
 
@@ -157,7 +172,7 @@ def in_app(app: Flask, work):
 
 
 def build(app: Flask, blocking: bool = False):
-    """An APScheduler with the three jobs, in FEEDBACK_TIMEZONE; each also runs once at start."""
+    """An APScheduler with its jobs, in FEEDBACK_TIMEZONE; each also runs once at start."""
     tz = app.config["TIMEZONE"]
     hour, minute = app.config["DIGEST_AT"]
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
@@ -169,6 +184,8 @@ def build(app: Flask, blocking: bool = False):
             ("digest", run_digests, CronTrigger(hour=hour, minute=minute, timezone=tz)),
             ("reports", run_reports, CronTrigger(hour=hour, minute=minute, timezone=tz)),
             ("downgrade", run_scan, CronTrigger(hour=SCAN_AT[0], minute=SCAN_AT[1], timezone=tz)),
+            ("backup", run_backup, CronTrigger(hour=backups.BACKUP_AT[0],
+                                               minute=backups.BACKUP_AT[1], timezone=tz)),
             ("retry", run_retries, IntervalTrigger(seconds=RETRY_EVERY.total_seconds()))):
         scheduler.add_job(in_app(app, work), trigger, id=job_id, next_run_time=at_start)
     return scheduler

@@ -11,6 +11,7 @@ from feedback.clock import local_iso, parse_day
 from feedback.db import get_db, write
 from feedback.ratings import between_days
 from jobs import downgrade
+from jobs import health as service_health
 from web.auth import current_user, staff_required, visible_case, visible_station
 from web.openapi import document
 
@@ -311,9 +312,15 @@ def openapi():
 
 @health.get("/healthz")
 def healthz():
-    """200 when the database answers."""
+    """200 when the database answers; with ?deep=1 also the scheduler's last runs and the
+    outbox, and what needs looking at (still cheap: no history is read)."""
     try:
-        get_db().execute("SELECT count(*) FROM stations").fetchone()
+        db = get_db()
+        db.execute("SELECT count(*) FROM stations").fetchone()
+        if request.args.get("deep") != "1":
+            return {"status": "ok"}
+        found = service_health.state(db)
     except sqlite3.Error as error:
         return {"status": "unavailable", "message": str(error)}, 503
-    return {"status": "ok"}
+    problems = service_health.problems(found, clock.now(), current_app.config)
+    return {"status": "attention" if problems else "ok", "problems": problems, **found}
