@@ -1,14 +1,14 @@
 """The station feedback service: ``flask --app app run`` serves it, ``flask --app app --help`` lists its commands."""
 from flask import Flask
 
-from feedback import cli, config, i18n, schema
+from feedback import cli, config, events, i18n, schema
 from feedback.clock import SystemClock
 from feedback.db import Connections, get_db
 from feedback.scale import LABELS
 from jobs import cli as jobs_cli
 from jobs import scheduler
 from jobs.channels.text import inert, reason_label
-from web import api, auth, edge, finder, posters, staff, views
+from web import api, auth, edge, finder, metrics, posters, staff, views
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -28,7 +28,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         schema.migrate(get_db())
 
+    events.configure(app.config["LOG_FORMAT"])
     edge.configure(app)
+    metrics.configure(app)
     auth.configure(app)
     for blueprint in (views.bp, api.bp, api.health, auth.bp, staff.bp, posters.bp, finder.bp):
         app.register_blueprint(blueprint)

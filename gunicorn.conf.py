@@ -6,6 +6,8 @@ a body after FEEDBACK_BODY_READ_TIMEOUT seconds (web/edge.py). In front, nginx b
 whole requests (deploy/nginx-station-feedback.conf), so slow phones never reach gunicorn at all.
 """
 import os
+import shutil
+import tempfile
 
 wsgi_app = "app:create_app()"
 bind = os.environ.get("FEEDBACK_BIND", "127.0.0.1:8000")
@@ -20,3 +22,19 @@ limit_request_fields = 60
 limit_request_field_size = 8190
 accesslog = "-"
 control_socket_disable = True  # gunicorn 27 would open a control socket under $HOME
+
+# /metrics sums the workers' counters through prometheus-client's files in this folder (a
+# systemd unit sets it under /run); it is emptied when gunicorn starts.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
+                      os.path.join(tempfile.gettempdir(), f"station-feedback-metrics-{os.getpid()}"))
+
+
+def on_starting(server):
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

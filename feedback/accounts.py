@@ -7,7 +7,7 @@ import functools
 import hashlib
 import secrets
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from werkzeug.security import check_password_hash, generate_password_hash
 

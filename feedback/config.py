@@ -81,8 +81,22 @@ def from_environment(environ=os.environ) -> dict:
     if not followup.isascii() or not followup.isdigit() or not 1 <= int(followup) <= 60:
         raise ConfigError(f"FEEDBACK_FOLLOWUP_DAYS {followup!r} must be working days, 1 to 60")
 
+    log_format = environ.get("FEEDBACK_LOG_FORMAT", "text")
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"FEEDBACK_LOG_FORMAT must be text or json, not {log_format!r}")
+
+    allow = environ.get("FEEDBACK_METRICS_ALLOW", "127.0.0.0/8,::1")
+    try:
+        metrics_allow = [ipaddress.ip_network(part.strip(), strict=False)
+                         for part in allow.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"FEEDBACK_METRICS_ALLOW {allow!r} must be addresses or networks "
+                          "separated by commas, such as 127.0.0.1,10.0.0.0/8") from None
+
     return {
         "BACKUP_DIR": environ.get("FEEDBACK_BACKUP_DIR") or None,
+        "LOG_FORMAT": log_format,
+        "METRICS_ALLOW": metrics_allow,
         "FOLLOWUP_DAYS": int(followup),
         "PROXIES": int(proxies),
         "BODY_READ_TIMEOUT": int(body_timeout),

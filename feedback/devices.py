@@ -19,6 +19,12 @@ def _mac(secret: str, purpose: str, value: str) -> bytes:
     return hmac.new(secret.encode(), f"{purpose}\x1f{value}".encode(), hashlib.sha256).digest()
 
 
+def address_key() -> str:
+    """The client's address as a keyed hash: enough to throttle and to log by, never the
+    address itself."""
+    return _mac(current_app.config["SECRET_KEY"], "address", request.remote_addr or "").hex()[:20]
+
+
 def new_cookie_value(secret: str) -> str:
     """A fresh device id with its signature, for the cookie."""
     random_id = secrets.token_urlsafe(16)

@@ -8,6 +8,7 @@ an inspector's decision changes the tier.
 import json
 from datetime import date
 
+from feedback import events
 from feedback.clock import add_months, local_iso, month_start, to_utc_text
 
 STEP_DOWN = {"national": "provincial", "provincial": "city", "city": "delisted"}
@@ -89,6 +90,8 @@ def record(db, found: list[dict], as_of: date, now) -> int:
             [start.isoformat(), as_of.isoformat(), flag["tier"], flag["proposed_tier"], flag["code"]])
         if cursor.rowcount:
             added += 1
+            events.record("flagged", station=flag["code"], tier=flag["tier"],
+                          proposed_tier=flag["proposed_tier"])
             db.execute(
                 """INSERT INTO station_history (station_id, at, by, action, from_tier, to_tier, reason)
                    SELECT id, ?, 'downgrade scan', 'flagged', ?, ?, ? FROM stations WHERE code = ?""",
@@ -155,6 +158,8 @@ def decide(db, code: str, decision: str, reason: str, by: str, now) -> dict:
            VALUES (?, ?, ?, ?, ?, ?, ?)""",
         [station_id, to_utc_text(now), by, "confirmed" if to_tier else "dismissed", tier, to_tier,
          reason])
+    events.record("decision", station=code, decision=decision, by=by, tier=tier,
+                  new_tier=to_tier or tier)
     return {"code": code, "decision": decision, "tier": tier, "new_tier": to_tier or tier}
 
 

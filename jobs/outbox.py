@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from feedback import events
 from feedback.clock import to_utc_text
 from feedback.db import connect, write
 from jobs import channels as channel_kinds
@@ -180,6 +181,8 @@ def deliver(db, delivery: dict, channel: dict, post_for, clock, smtp: dict, pace
                 f"""UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?,
                     claimed_until = NULL, claim_token = NULL WHERE {ours}""",
                 [attempts, str(error), to_utc_text(now + backoff(attempts)), delivery["id"], token])
+        events.record("delivery_failed", channel=channel["id"], kind=channel["kind"],
+                      period=delivery["day"], attempts=attempts, error=str(error)[:300])
         return Outcome(channel, delivery["day"], "failed", str(error))
     with write(db):
         db.execute(

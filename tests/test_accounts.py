@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 
-from feedback import accounts
 from web import auth
 from test_staff import PASSWORD, csrf_from, make_user, sign_in  # noqa: F401 (fixture)
 

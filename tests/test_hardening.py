@@ -19,7 +19,7 @@ SAMPLE_ARGUMENTS = {"code": "ST-001", "day_text": "2026-11-27", "kind": "png",
 SAMPLE_QUERIES = {"finder.public_stations": "?lat=31.2285&lon=121.469", "finder.near": "?district=黄浦区"}
 PUBLIC_ENDPOINTS = {"static", "feedback.rate", "feedback.thanks", "feedback.favicon", "api.station",
                     "api.openapi", "health.healthz", "auth.login", "finder.near",
-                    "finder.public_stations", "finder.public_geojson"}
+                    "finder.public_stations", "finder.public_geojson", "metrics.metrics"}
 
 
 def get_routes(app, station_url) -> list[tuple[str, str]]:

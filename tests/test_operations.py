@@ -12,13 +12,13 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 
-import pytest
 
 from conftest import NOON, TEST_SECRET
 from feedback.clock import FixedClock
 from jobs import backups, scheduler
 from qr import links
 from test_hardening import free_port
+from test_staff import csrf_from
 
 
 def flask_command(database: str, *args: str, **popen) -> subprocess.CompletedProcess:
@@ -227,3 +227,79 @@ def test_the_deep_health_check_reports_the_scheduler_and_the_outbox(client, runn
     after = client.get("/healthz?deep=1").get_json()
     assert after["status"] == "ok" and after["problems"] == []
     assert after["last_done"]["downgrade"] == "2026-11-28" and after["outbox"]["pending"] == 0
+
+
+def scrape(address: str) -> dict:
+    """/metrics from the server, parsed by prometheus-client's own parser: name → samples."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    host, port = address.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("GET", "/metrics")
+    response = connection.getresponse()
+    assert response.status == 200, response.status
+    return {family.name: family.samples
+            for family in text_string_to_metric_families(response.read().decode())}
+
+
+def test_metrics_from_two_workers_parse_and_add_up(db_path, stations_loaded, app):
+    app.extensions["feedback.db"].close()
+    form = links.path(TEST_SECRET, "ST-001", 1)
+    with served(db_path) as address:
+        host, port = address.split(":")
+        for n in range(12):  # new connections: both workers take some
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            connection.request("POST", form, body=f"score={1 + n % 5}&key=metrics-key-{n:04d}-pad",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+            assert connection.getresponse().status == 303
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("POST", form, body="score=9&key=metrics-key-bad-0000",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert connection.getresponse().status == 400
+        families = scrape(address)
+    recorded = {s.labels["counted"]: s.value for s in families["feedback_ratings_recorded"]
+                if s.name.endswith("_total")}
+    assert recorded == {"yes": 12.0}  # phones without a cookie: each rating counts
+    refused = {s.labels["reason"]: s.value for s in families["feedback_ratings_refused"]
+               if s.name.endswith("_total")}
+    assert refused == {"pick_score": 1.0}
+    pids = {s.labels.get("pid") for s in families["feedback_request_seconds"]}
+    rate_count = sum(s.value for s in families["feedback_request_seconds"]
+                     if s.name.endswith("_count") and s.labels["route"] == "/s/<code>/<token>")
+    assert rate_count == 13 and pids == {None}  # summed across the workers
+    assert families["feedback_database_bytes"][0].value > 0
+
+
+def test_metrics_are_refused_to_addresses_not_allowed(app, client, monkeypatch):
+    assert client.get("/metrics").status_code == 200  # the test client is 127.0.0.1
+    app.config["METRICS_ALLOW"] = [__import__("ipaddress").ip_network("10.0.0.0/8")]
+    refused = client.get("/metrics")
+    assert refused.status_code == 403 and b"feedback_" not in refused.data
+
+
+def test_events_are_json_lines_without_comments_passwords_or_addresses(db_path, clock, capsys,
+                                                                       monkeypatch, runner,
+                                                                       write_file):
+    import json
+
+    from app import create_app
+
+    monkeypatch.setenv("FEEDBACK_LOG_FORMAT", "json")
+    app = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
+    stations = "code,name,district,tier,kind\nST-001,驿站,城区,city,fixed\n"
+    app.test_cli_runner().invoke(args=["stations", "import", write_file("s.csv", stations)])
+    client = app.test_client()
+    form = links.path(TEST_SECRET, "ST-001", 1)
+    client.post(form, data={"score": "9", "key": "events-key-000000", "comment": "厕所坏了 13800138000"})
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"username": "nobody", "password": "hunter2-secret",
+                                "csrf_token": token})
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    by_event = {line.get("event"): line for line in lines}
+    assert by_event["rating_refused"]["reason"] == "pick_score"
+    assert by_event["rating_refused"]["station"] == "ST-001"
+    assert len(by_event["rating_refused"]["client"]) == 20
+    assert by_event["sign_in_failed"]["username"] == "nobody"
+    text = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
+    assert "厕所" not in text and "hunter2" not in text and "127.0.0.1" not in text
+    app.extensions["feedback.db"].close()

@@ -12,7 +12,7 @@ from test_staff import PASSWORD, make_user  # noqa: F401 (fixture)
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 NOT_PAGES = {"static", "feedback.favicon", "api.station", "api.openapi", "health.healthz",
              "qr.qr_code", "qr.poster", "staff.month_report_csv", "finder.public_stations",
-             "finder.public_geojson"}
+             "finder.public_geojson", "metrics.metrics"}
 
 
 @pytest.fixture

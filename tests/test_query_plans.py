@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from test_staff import PASSWORD, make_user, sign_in  # noqa: F401 (fixture)
+from test_staff import make_user, sign_in  # noqa: F401 (fixture)
 
 # Tables whose rows grow with the history: a plan may search them by an index, never scan them.
 HISTORY = ("ratings", "station_days", "rating_details", "excluded_ratings")

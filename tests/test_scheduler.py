@@ -106,13 +106,15 @@ def test_triggers_fire_in_the_configured_zone(db_path, clock, monkeypatch):
     monkeypatch.setenv("FEEDBACK_TIMEZONE", "Asia/Urumqi")  # UTC+6, for a zone that is not +8
     app = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
     jobs = {job.id: job for job in scheduler.build(app).get_jobs()}
-    assert set(jobs) == {"digest", "reports", "downgrade", "retry"}
+    assert set(jobs) == {"digest", "reports", "downgrade", "backup", "retry"}
     now = datetime(2026, 11, 28, 4, 0, tzinfo=timezone.utc)  # 10:00 in Urumqi
     digest_at = jobs["digest"].trigger.get_next_fire_time(None, now)
     assert digest_at == datetime(2026, 11, 29, 7, 30, tzinfo=ZoneInfo("Asia/Urumqi"))
     assert jobs["reports"].trigger.get_next_fire_time(None, now) == digest_at
     scan_at = jobs["downgrade"].trigger.get_next_fire_time(None, now)
     assert scan_at == datetime(2026, 11, 29, 0, 30, tzinfo=ZoneInfo("Asia/Urumqi"))
+    backup_at = jobs["backup"].trigger.get_next_fire_time(None, now)
+    assert backup_at == datetime(2026, 11, 29, 2, 30, tzinfo=ZoneInfo("Asia/Urumqi"))
     app.extensions["feedback.db"].close()
 
 

@@ -6,17 +6,16 @@ password or a disabled account ends them. Sign-in is throttled per account and p
 before any password hash is computed.
 """
 import functools
-import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
                    session, url_for)
 from flask.sessions import SecureCookieSessionInterface
 
-from feedback import cases, clock, devices, stations
+from feedback import cases, clock, devices, events, stations
 from feedback.accounts import (MIN_PASSWORD, PasswordRefused, can_see, hash_token,
                                password_matches, set_password, unknown_user_hash, user_by)
 from feedback.clock import from_utc_text, to_utc_text
@@ -68,13 +67,6 @@ def start_session(db, user_id: int) -> None:
     session["sid"] = sid
 
 
-def address_key() -> str:
-    """The client's address as a keyed hash: enough to throttle by, never the address itself."""
-    mac = hmac.new(current_app.config["SECRET_KEY"].encode(),
-                   f"address\x1f{request.remote_addr}".encode(), hashlib.sha256)
-    return mac.hexdigest()[:20]
-
-
 def wait_after(failures: int) -> timedelta:
     """How long to wait after the last of ``failures`` failed sign-ins (the rule, pure)."""
     if failures < FREE_FAILURES:
@@ -83,7 +75,7 @@ def wait_after(failures: int) -> timedelta:
 
 
 def throttle_keys(username: str) -> list[str]:
-    return [f"user:{username.casefold()}", f"address:{address_key()}"]
+    return [f"user:{username.casefold()}", f"address:{devices.address_key()}"]
 
 
 def sign_in_wait(db, keys: list[str], now: datetime) -> timedelta:
@@ -216,6 +208,8 @@ def login():
         with write(db):
             devices.mark_staff(db, hashed, now)
         return response
+    events.record("sign_in_failed", username=username[:40], client=devices.address_key(),
+                  known=user is not None)
     error = "用户名或密码不正确 / Wrong username or password"
     return render_template("login.html", error=error), 401
 

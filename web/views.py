@@ -12,13 +12,14 @@ from flask import (Blueprint, Response, current_app, make_response, redirect, re
                    request, url_for)
 from werkzeug.exceptions import HTTPException
 
-from feedback import cases, clock, counting, devices, finder, geo, i18n, scale, stations
+from feedback import cases, clock, counting, devices, events, finder, geo, i18n, scale, stations
 from feedback.clock import local_day
 from feedback.db import get_db, write
 from feedback.ratings import (MAX_COMMENT, REASONS, add_details, has_control_characters,
                               normalise_newlines, record)
 from feedback.scale import LABELS, SCORES, is_bad
 from qr import links
+from web import metrics
 
 bp = Blueprint("feedback", __name__)
 
@@ -92,6 +93,7 @@ def rate(code: str, token: str):
     elif score_text not in {"1", "2", "3", "4", "5"}:
         error = "pick_score"
     if error:
+        refused(station["code"], error)
         return render_form(station, key=key, error=error, status=400)
 
     score = int(score_text)
@@ -104,6 +106,8 @@ def rate(code: str, token: str):
                            comment=comment, reasons=reasons if is_bad(score) else (),
                            source="form", once_key=f"form:{key}", tz=tz, device_id=device_id,
                            held_reason=held)
+        if rating_id is not None:
+            metrics.RATINGS_RECORDED.labels(counted="no" if held else "yes").inc()
         if rating_id is None:  # a resent form: the rating its first sending made
             rating_id = db.execute("SELECT id FROM ratings WHERE once_key = ?",
                                    [f"form:{key}"]).fetchone()[0]
@@ -237,8 +241,16 @@ def favicon():
     return current_app.send_static_file("favicon.ico")
 
 
+def refused(code: str, reason: str) -> None:
+    """A rating post refused: counted in /metrics and logged, with why (never what it said)."""
+    metrics.RATINGS_REFUSED.labels(reason=reason).inc()
+    events.record("rating_refused", station=code, reason=reason, client=devices.address_key())
+
+
 @bp.app_errorhandler(WorkerError)
 def worker_error(error: WorkerError):
+    if request.endpoint == "feedback.rate" and request.method == "POST":
+        refused(request.view_args.get("code", ""), error.message_key)
     return render_page("error.html", error.code,
                        message=i18n.translate(i18n.choose(), error.message_key))
 
@@ -259,6 +271,8 @@ def http_error(error: HTTPException):
         message = i18n.translate(i18n.choose(), "page_not_found")
     elif error.code == 413:
         message = i18n.translate(i18n.choose(), "too_large")
+        if request.endpoint == "feedback.rate":
+            refused(request.view_args.get("code", ""), "too_large")
     else:
         message = error.description  # staff-facing: what to do about it
     response = render_page("error.html", error.code, message=message)
