@@ -8,13 +8,13 @@ from flask.cli import AppGroup
 
 from feedback import stations
 from feedback.db import get_db
+from feedback.progress import Progress
 from qr import posters
 from qr.links import station_url
 
 qr_cli = AppGroup("qr", help="QR codes and posters.")
 
 FORMATS = ("png", "pdf", "svg")
-PROGRESS_FROM = 4  # a bar for more than a few posters
 
 
 def write_poster(job: tuple) -> str:
@@ -56,14 +56,19 @@ def posters_command(out_dir: str, codes: tuple[str, ...], kind: str):
     if not chosen:
         raise click.ClickException("there are no listed stations to make posters for")
     os.makedirs(out_dir, exist_ok=True)
-    show_bar = len(chosen) >= PROGRESS_FROM
+    progress = Progress("posters", total=len(chosen))
+
+    def counted(items):
+        for number, item in enumerate(items, start=1):
+            yield item
+            progress.update(number)
+        progress.finish()
 
     if kind == "pdf":
         path = os.path.join(out_dir, "posters.pdf")
         shape_lists = (posters.layout(station, station_url(station)) for station in chosen)
-        with click.progressbar(shape_lists, length=len(chosen), label="posters",
-                               hidden=not show_bar) as bar, open(path, "wb") as out:
-            pages = posters.pdf(bar, out)
+        with open(path, "wb") as out:
+            pages = posters.pdf(counted(shape_lists), out)
         click.echo(f"{pages} poster(s) in {path}")
         return
 
@@ -72,7 +77,6 @@ def posters_command(out_dir: str, codes: tuple[str, ...], kind: str):
     workers = min(len(jobs), os.cpu_count() or 1)
     with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
         made = pool.map(write_poster, jobs, chunksize=4) if pool else map(write_poster, jobs)
-        with click.progressbar(made, length=len(jobs), label="posters", hidden=not show_bar) as bar:
-            for _ in bar:
-                pass
+        for _ in counted(made):
+            pass
     click.echo(f"{len(jobs)} poster(s) in {out_dir}")
