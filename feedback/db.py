@@ -31,6 +31,7 @@ class QueuedDatabase(Database):
 
     def __init__(self, conn: sqlite3.Connection, path: str):
         super().__init__(conn, execute_plugins=False)
+        self.file_path = os.path.abspath(path)
         self.write_queue = os.open(os.path.abspath(path) + ".writers", os.O_RDWR | os.O_CREAT,
                                    0o600)
         # every connection holds a shared lock on <database>.users while open: `restore` takes

@@ -95,12 +95,30 @@ def whole_number(args, name: str, default: int, lowest: int, highest: int, key: 
     return int(text)
 
 
+# What changes only with the stations is read once per version of them (station_feed) and
+# database file, rather than from every station at every request.
+_per_version: dict[tuple, object] = {}
+
+
+def per_version(db, name: str, read):
+    """``read()``, remembered until the stations change."""
+    version = db.execute("SELECT version FROM station_feed").fetchone()[0]
+    key = (db.file_path, version, name)
+    if key not in _per_version:
+        for old in [old for old in list(_per_version) if old[0] == key[0] and old[2] == name]:
+            _per_version.pop(old, None)  # another thread may have done it
+        _per_version[key] = read()
+    return _per_version[key]
+
+
 def known_amenities(db) -> set[str]:
     """The amenities a finder may ask for: those the page has words for and any a listed
     station offers."""
-    offered = {item for (text,) in db.execute(
-        "SELECT DISTINCT amenities FROM stations WHERE status = 'listed'") for item in text.split(";")}
-    return (offered | i18n.AMENITIES) - {""}
+    def read():
+        return {item for (text,) in db.execute(
+            "SELECT DISTINCT amenities FROM stations WHERE status = 'listed'")
+            for item in text.split(";")}
+    return (per_version(db, "amenities", read) | i18n.AMENITIES) - {""}
 
 
 def filters(question: Question) -> tuple[str, list]:
@@ -191,8 +209,8 @@ def in_district(db, district: str, question: Question, local_now: datetime,
 
 def districts(db) -> list[str]:
     """The districts with listed stations, for the finder's list."""
-    return [district for (district,) in db.execute(
-        "SELECT DISTINCT district FROM stations WHERE status = 'listed' ORDER BY district")]
+    return per_version(db, "districts", lambda: [district for (district,) in db.execute(
+        "SELECT DISTINCT district FROM stations WHERE status = 'listed' ORDER BY district")])
 
 
 def amap_url(item: dict) -> str:
@@ -208,20 +226,12 @@ def geo_uri(item: dict) -> str:
     return f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}"
 
 
-# The distinct opening hours of the listed stations, for the feed's validators: read once per
-# version of the stations, since they change only with it.
-_hours_of_version: dict[int, list[str]] = {}
-
-
 def feed_validators(db, local_now: datetime) -> tuple[str, datetime]:
     """The GeoJSON feed's ETag and Last-Modified, without building it: the feed changes with the
     stations (``station_feed``) and when any station opens or closes (``open_now``)."""
     version, changed_at = db.execute("SELECT version, changed_at FROM station_feed").fetchone()
-    if version not in _hours_of_version:
-        _hours_of_version.clear()
-        _hours_of_version[version] = [text for (text,) in db.execute(
-            "SELECT DISTINCT hours FROM stations WHERE status = 'listed' ORDER BY hours")]
-    every_hours = _hours_of_version[version]
+    every_hours = per_version(db, "hours", lambda: [text for (text,) in db.execute(
+        "SELECT DISTINCT hours FROM stations WHERE status = 'listed' ORDER BY hours")])
     open_state = "".join("1" if hours.is_open(text, local_now) else "0" for text in every_hours)
     tag = hashlib.sha256(f"{version}:{open_state}".encode()).hexdigest()[:20]
     moments = [from_utc_text(changed_at)]
