@@ -344,3 +344,10 @@ def test_the_finder_index_is_built_for_stations_that_existed_before_it(tmp_path,
     items = app.test_client().get(f"/api/v1/public/stations?lat={lat}&lon={lon}").get_json()["items"]
     assert [item["code"] for item in items] == ["OLD-1"]
     app.extensions["feedback.db"].close()
+
+
+def test_the_near_pages_links_carry_only_its_own_parameters(client, finder_stations):
+    page = client.get("/near?district=黄浦区&open_now=0&_scheme=javascript&_external=1"
+                      "&x=%0Aalert(1)").get_data(as_text=True)
+    assert "javascript" not in page and "alert" not in page
+    assert 'href="/near?district=' in page  # the language switch keeps the search

@@ -73,7 +73,9 @@ def station_list():
     total = db.execute(f"SELECT count(*) FROM stations WHERE {where}", params).fetchone()[0]
     response.headers["X-Total-Count"] = str(total)
     if offset + limit < total:
-        following = url_for(".station_list", **{**request.args, "offset": offset + limit, "limit": limit})
+        searched = {key: request.args[key] for key in ("q", "district", "tier", "status")
+                    if key in request.args}
+        following = url_for(".station_list", **searched, offset=offset + limit, limit=limit)
         response.headers["Link"] = f'<{following}>; rel="next"'
     return response
 

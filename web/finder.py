@@ -14,6 +14,14 @@ from web.views import WorkerError, render_page
 bp = Blueprint("finder", __name__)
 
 GEOJSON_TYPE = "application/geo+json"
+# the page's own parameters: what its links carry on (never url_for's "_external", "_scheme")
+NEAR_PARAMETERS = ("lat", "lon", "district", "amenity", "open_now", "kind", "lang", "page")
+
+
+def near_url(**changes) -> str:
+    """This search's URL with ``changes``."""
+    kept = {name: request.args[name] for name in NEAR_PARAMETERS if name in request.args}
+    return url_for(".near", **{**kept, **changes})
 
 
 def question(need_position: bool, worker_page: bool) -> finder.Question:
@@ -48,10 +56,9 @@ def near():
         amenities=sorted(finder.known_amenities(db)), results=results, searched=searched,
         # a first visit starts with "open now" ticked: that is the station a worker wants
         open_now=asked.open_now or not request.args,
-        next_page=url_for(".near", **{**request.args, "page": page + 1}) if more else None,
+        next_page=near_url(page=page + 1) if more else None,
         amap_url=finder.amap_url, geo_uri=finder.geo_uri,
-        switch_href=url_for(".near", **{**request.args,
-                                         "lang": "en" if i18n.choose() == "zh" else "zh"}))
+        switch_href=near_url(lang="en" if i18n.choose() == "zh" else "zh"))
 
 
 @bp.route("/api/v1/public/stations")
