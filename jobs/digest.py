@@ -3,6 +3,7 @@
 ``build`` is the rule: a plain function of the data and the day. ``load`` reads that data from
 the database; nothing here sends anything.
 """
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -41,7 +42,8 @@ class DigestData:
     day_counts: dict[str, dict[int, int]]      # code → {score: count} on the day
     window_counts: dict[str, dict[int, int]]   # code → {score: count} over the ranking window
     bad_ratings: list[dict]                    # code, rated_at (UTC text), score, comment, reasons
-    last_rated_day: dict[str, date]            # code → the last day with a rating, up to the day
+    last_rated_day: dict[str, date]            # code → its last day with a counted rating, up to
+                                               # the day (for those unrated in the window)
     trend: list[tuple[date, dict[int, int]]] = field(default_factory=list)
     flagged_total: int = 0
     scope: str | None = None                   # the district, when the digest is for one
@@ -93,8 +95,8 @@ def quiet(data: DigestData) -> tuple[list[dict], list[dict]]:
     """Listed stations without a rating for 30 to 59 days, and for 60 days or more."""
     lists = ([], [])
     for station in data.stations:
-        if station["status"] != "listed":
-            continue
+        if station["status"] != "listed" or sum(data.window_counts.get(station["code"], {}).values()):
+            continue  # rated in the ranking window: not quiet (QUIET_DAYS start at RANKING_DAYS)
         last = data.last_rated_day.get(station["code"])
         since = last or date.fromisoformat(station["opened_on"])
         days = (data.day - since).days
@@ -191,13 +193,16 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
     trend = [(d, by_day.get(d.isoformat(), {}))
              for d in (day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS))]
 
-    last_rated = {}
-    for row in db.query(
-            f"""SELECT code, (SELECT max(day) FROM station_days
-                              WHERE station_id = stations.id AND day <= ?) AS last_day
-                FROM stations WHERE {where}""", [day.isoformat(), *params]):
-        if row["last_day"]:
-            last_rated[row["code"]] = date.fromisoformat(row["last_day"])
+    window_counts = counts_between(day - timedelta(days=RANKING_DAYS - 1), day)
+    # only a station without a counted rating in the ranking window can be quiet (QUIET_DAYS
+    # start at RANKING_DAYS): the others need no search for their last day
+    unrated = [s["code"] for s in stations if not sum(window_counts.get(s["code"], {}).values())]
+    last_rated = {code: date.fromisoformat(last_day) for code, last_day in db.execute(
+        """SELECT code, (SELECT max(day) FROM station_days
+                         WHERE station_id = stations.id AND day <= ?
+                           AND n1 + n2 + n3 + n4 + n5 > 0)
+           FROM stations WHERE code IN (SELECT value FROM json_each(?))""",
+        [day.isoformat(), json.dumps(unrated)]) if last_day}
 
     bad_ratings = list(db.query(
         f"""SELECT code, rated_at, score, coalesce(rating_details.comment, ratings.comment) AS comment,
@@ -216,7 +221,7 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
     return DigestData(
         overdue_cases=overdue,
         day=day, stations=stations, day_counts=counts_between(day, day),
-        window_counts=counts_between(day - timedelta(days=RANKING_DAYS - 1), day),
+        window_counts=window_counts,
         bad_ratings=bad_ratings, last_rated_day=last_rated, trend=trend,
         flagged_total=flagged,
         # a district's digest, or a manager's that names the station

@@ -119,3 +119,21 @@ def test_stations_opened_inside_the_window_are_not_flagged(runner, write_file, d
 def test_scan_rejects_a_bad_date(runner):
     result = runner.invoke(args=["downgrade", "scan", "--as-of", "2026-02-30"])
     assert result.exit_code != 0 and "is not a date like" in result.output
+
+
+def test_a_station_whose_recent_ratings_are_all_excluded_is_quiet_since_its_last_counted_one(
+        runner, write_file, stations_loaded, db):
+    history = ("station_code,rated_at,score,comment\n"
+               "ST-001,2026-10-10T10:00:00,5,\n"    # 48 days before the 27th: counted
+               "ST-001,2026-11-20T10:00:00,5,\n"    # in the window, then excluded
+               "ST-002,2026-11-25T10:00:00,4,\n")   # in the window: not quiet
+    assert runner.invoke(args=["ratings", "import", write_file("h.csv", history)]).exit_code == 0
+    excluded = db.execute("SELECT id FROM ratings WHERE day = '2026-11-20'").fetchone()[0]
+    db.execute("INSERT INTO exclusions (station_id, rating_id, reason, by, at) "
+               "VALUES (1, ?, 'a test', 'li', '2026-11-21T00:00:00Z')", [excluded])
+    db.execute("INSERT INTO excluded_ratings VALUES (?, 1)", [excluded])
+    db.conn.commit()
+    digest = json.loads(runner.invoke(args=["digest", "show", "--date", "2026-11-27", "--json"]).output)
+    quiet = {s["code"]: (s["last_rated_on"], s["days"]) for s in digest["quiet_30"] + digest["quiet_60"]}
+    assert quiet["ST-001"] == ("2026-10-10", 48)
+    assert "ST-002" not in quiet
