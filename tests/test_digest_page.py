@@ -60,3 +60,14 @@ def test_a_district_account_reads_its_district_only(client, history):
 def test_no_digest_for_today_the_future_or_a_non_date(client, history, path):
     sign_in(client, "boss")
     assert client.get(path).status_code == 404
+
+
+def test_a_long_list_shows_its_first_two_hundred_and_says_how_many_more(client, history, runner,
+                                                                       write_file):
+    quiet = "code,name,district,tier,kind,opened_on\n" + "".join(
+        f"Q-{n:03d},静驿站{n:03d},城区,city,fixed,2025-01-01\n" for n in range(205))
+    assert runner.invoke(args=["stations", "import", write_file("q.csv", quiet)]).exit_code == 0
+    sign_in(client, "boss")
+    page = client.get("/digests/2026-11-27").get_data(as_text=True)
+    assert page.count("静驿站") == 200
+    assert "另有 5 个,完整名单见 digest show --json" in page

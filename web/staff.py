@@ -28,6 +28,7 @@ bp = Blueprint("staff", __name__)
 
 
 STATIONS_PER_PAGE = 50
+PAGE_LIST_LIMIT = 200  # entries of one list on the digest page
 
 
 @bp.get("/stations")
@@ -80,7 +81,9 @@ def digest_page(day_text: str):
     chart = Markup(render_template("_rate_chart.svg", title="近30天评价数(柱)与满意率(线)",
                                    c=charts_geometry.rate_and_count(digest["trend"], "date")))
     following = day + timedelta(days=1)
-    return render_template("digest.html", digest=digest, chart=chart,
+    # a nation's day can hold tens of thousands of quiet stations: the page lists the first
+    return render_template("digest.html", digest=digest, chart=chart, limit=PAGE_LIST_LIMIT,
+                           elsewhere="完整名单见 digest show --json / the full lists: digest show --json",
                            previous=(day - timedelta(days=1)).isoformat(),
                            next=following.isoformat() if following < today else None)
 
