@@ -3,6 +3,10 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from conftest import NOON
+
+from feedback.counting import exclude_rating
+from feedback.db import write
 
 # Instants around local (Shanghai) day and month edges, in several notations.
 HISTORY = """station_code,rated_at,score,comment
@@ -129,10 +133,8 @@ def test_a_station_whose_recent_ratings_are_all_excluded_is_quiet_since_its_last
                "ST-002,2026-11-25T10:00:00,4,\n")   # in the window: not quiet
     assert runner.invoke(args=["ratings", "import", write_file("h.csv", history)]).exit_code == 0
     excluded = db.execute("SELECT id FROM ratings WHERE day = '2026-11-20'").fetchone()[0]
-    db.execute("INSERT INTO exclusions (station_id, rating_id, reason, by, at) "
-               "VALUES (1, ?, 'a test', 'li', '2026-11-21T00:00:00Z')", [excluded])
-    db.execute("INSERT INTO excluded_ratings VALUES (?, 1)", [excluded])
-    db.conn.commit()
+    with write(db):
+        exclude_rating(db, excluded, "a test", "li", NOON)
     digest = json.loads(runner.invoke(args=["digest", "show", "--date", "2026-11-27", "--json"]).output)
     quiet = {s["code"]: (s["last_rated_on"], s["days"]) for s in digest["quiet_30"] + digest["quiet_60"]}
     assert quiet["ST-001"] == ("2026-10-10", 48)

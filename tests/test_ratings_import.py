@@ -1,5 +1,10 @@
-"""`ratings import`: time notations, local day and month edges, all or nothing, once only."""
+"""`ratings import`: time notations, local day and month edges, all or nothing, once only;
+`ratings export`."""
 import pytest
+from conftest import NOON
+
+from feedback.counting import exclude_rating
+from feedback.db import write
 
 
 def rollup(db, code):
@@ -170,10 +175,8 @@ def test_ratings_export_a_range_of_days_with_whether_each_counted(runner, write_
     history = EXPORTED + "ST-001,2026-10-02T09:00:00,2,=HYPERLINK(\"x\")\n"
     assert runner.invoke(args=["ratings", "import", write_file("r.csv", history)]).exit_code == 0
     eleven = db.execute("SELECT id FROM ratings WHERE rated_at = '2026-10-01T03:00:00Z'").fetchone()[0]
-    db.execute("INSERT INTO exclusions (station_id, rating_id, reason, by, at) "
-               "VALUES (1, ?, 'a test', 'li', '2026-10-03T00:00:00Z')", [eleven])
-    db.execute("INSERT INTO excluded_ratings VALUES (?, 1)", [eleven])
-    db.conn.commit()
+    with write(db):
+        exclude_rating(db, eleven, "a test", "li", NOON)
     result = runner.invoke(args=["ratings", "export", "-", "--from", "2026-10-01", "--to", "2026-10-31"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
