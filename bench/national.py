@@ -34,6 +34,7 @@ BATCH = 100_000
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BUSY = 7  # the station with the most ratings: every rating picks it one time in BUSY_SHARE
 BUSY_SHARE = 2000
+SCORES = (5, 5, 5, 4, 4, 3, 2, 1)  # the generated ratings' scores: mostly satisfied
 COMMENTS = ("热水没了", "微波炉坏了，好几天没人修", "很干净，谢谢！", "空调太冷", "沙发很舒服")
 
 
@@ -85,7 +86,7 @@ def add_ratings(db, count: int, source: random.Random) -> None:
             for _ in range(size):
                 at = FIRST + timedelta(seconds=source.random() * span)
                 station = BUSY if source.randrange(BUSY_SHARE) == 0 else source.randrange(1, STATIONS + 1)
-                score = source.choice((5, 5, 5, 4, 4, 3, 2, 1))
+                score = source.choice(SCORES)
                 if source.random() < 0.8:
                     rows.append((station, to_utc_text(at), local_day(at, TZ).isoformat(), score, "",
                                  "form", f"form:{secrets.token_urlsafe(16)}",
@@ -108,7 +109,7 @@ def ratings_file(path: str, rows: int, seed: int) -> None:
         for _ in range(rows):
             at = (FIRST + timedelta(seconds=source.random() * span)).astimezone(TZ)
             writer.writerow([f"N-{source.randrange(1, STATIONS + 1):06d}",
-                             at.isoformat(timespec="seconds"), source.choice("5554432 1".replace(" ", "")),
+                             at.isoformat(timespec="seconds"), source.choice(SCORES),
                              source.choice(COMMENTS) if source.random() < 0.2 else ""])
 
 
