@@ -1,6 +1,7 @@
 """Recording ratings, each exactly once, and what a worker's text may hold."""
 import hashlib
 import unicodedata
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
@@ -100,22 +101,32 @@ def insert_staged(db: Database) -> int:
     """Move the staged import into the ratings, each row once, and return how many were new.
 
     A row's once_key is its identity and its occurrence among identical rows of the file, so a
-    file imported twice adds nothing twice while real repeats in one file all count. The
-    rollups are added up per station and day for the whole file rather than by the per-rating
-    trigger, which is set aside for this one statement and put back in the same transaction
-    (the IMMEDIATE lock keeps every other writer out meanwhile). Call inside write()."""
+    file imported twice adds nothing twice while real repeats in one file all count. Rolled up
+    in bulk(). Call inside write()."""
+    with bulk(db):
+        added = db.execute(
+            """INSERT INTO ratings (station_id, rated_at, day, score, comment, source, once_key)
+               SELECT station_id, rated_at, day, score, comment, 'import',
+                      'import:' || lower(hex(identity)) || ':' || occurrence
+               FROM (SELECT *, row_number() OVER (PARTITION BY identity ORDER BY line) AS occurrence
+                     FROM temp.imported)
+               WHERE true ORDER BY 7  -- in key order: the unique index is walked once, start to end
+               ON CONFLICT (once_key) DO NOTHING""").rowcount
+    db.execute("DROP TABLE temp.imported")
+    return added
+
+
+@contextmanager
+def bulk(db: Database):
+    """Ratings inserted inside are rolled up per station and day when it ends, rather than one
+    by one by the per-rating trigger, which is set aside meanwhile and put back in the same
+    transaction (the IMMEDIATE lock keeps every other writer out). For counted ratings only
+    (none held): an import's, or the national bench's. Call inside write()."""
     before = db.execute("SELECT coalesce(max(id), 0) FROM ratings").fetchone()[0]
     trigger = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
                          "AND name = 'ratings_roll_up'").fetchone()[0]
     db.execute("DROP TRIGGER ratings_roll_up")
-    added = db.execute(
-        """INSERT INTO ratings (station_id, rated_at, day, score, comment, source, once_key)
-           SELECT station_id, rated_at, day, score, comment, 'import',
-                  'import:' || lower(hex(identity)) || ':' || occurrence
-           FROM (SELECT *, row_number() OVER (PARTITION BY identity ORDER BY line) AS occurrence
-                 FROM temp.imported)
-           WHERE true ORDER BY 7  -- in key order: the unique index is walked once, start to end
-           ON CONFLICT (once_key) DO NOTHING""").rowcount
+    yield
     counts = ", ".join(f"sum(score = {n})" for n in range(1, 6))
     added_up = ", ".join(f"n{n} = n{n} + excluded.n{n}" for n in range(1, 6))
     db.execute(f"""INSERT INTO station_days (station_id, day, n1, n2, n3, n4, n5)
@@ -129,8 +140,6 @@ def insert_staged(db: Database) -> int:
                        last_rated_at = max(coalesce(last_rated_at, ''), excluded.last_rated_at)""",
                [before])
     db.execute(trigger)
-    db.execute("DROP TABLE temp.imported")
-    return added
 
 
 EXPORT_COLUMNS = ("station_code", "rated_at", "score", "comment", "reasons", "counted", "held_reason")

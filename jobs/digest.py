@@ -5,16 +5,16 @@ the database; nothing here sends anything.
 """
 import json
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from feedback import scale
+from feedback import scale, windows
 from feedback.clock import local_iso
 
 RANKING_DAYS = 30      # best and worst are ranked on the last 30 days, not one day's handful
 RANKING_PRIOR = 5      # ratings' worth of the overall mean each station starts from
 RANKED = 5             # how many best and worst to show
+LIST_LIMIT = 1000      # entries of each list (bad ratings, quiet stations) a digest carries
 QUIET_DAYS = (30, 60)  # early warnings before the three-month downgrade rule
 TREND_DAYS = 30
 
@@ -36,18 +36,24 @@ def mask_contacts(text: str) -> str:
 
 @dataclass
 class DigestData:
-    """Everything a digest is made from, for the stations in its scope."""
+    """Everything a digest is made from, for the stations in its scope. Lists of stations hold
+    only what the digest may show: a nation has 200,000 stations."""
     day: date
-    stations: list[dict]                       # code, name, district, status, opened_on
-    day_counts: dict[str, dict[int, int]]      # code → {score: count} on the day
-    window_counts: dict[str, dict[int, int]]   # code → {score: count} over the ranking window
-    bad_ratings: list[dict]                    # code, rated_at (UTC text), score, comment, reasons
-    last_rated_day: dict[str, date]            # code → its last day with a counted rating, up to
-                                               # the day (for those unrated in the window)
+    districts: dict[str, dict[int, int]]       # every district in scope → {score: count} on the day
+    bad_ratings: list[dict]                    # the day's first LIST_LIMIT bad ratings: code, name,
+                                               # district, rated_at (UTC text), score, comment, reasons
+    unrated: list[dict]                        # listed stations without a counted rating in the
+                                               # ranking window: code, name, district, opened_on,
+                                               # last_rated_day (their last up to the day, or None)
+    best: list[dict] = field(default_factory=list)   # the top RANKED by ranking_score, and the
+    worst: list[dict] = field(default_factory=list)  # bottom RANKED: code, name, district,
+    ranked_total: int = 0                      # ratings_total, mean_score, ranking_score; of how
+                                               # many (counted up to 2 × RANKED: all build needs)
     trend: list[tuple[date, dict[int, int]]] = field(default_factory=list)
     flagged_total: int = 0
     scope: str | None = None                   # the district, when the digest is for one
-    overdue_cases: list[dict] = field(default_factory=list)  # open, due before the day after
+    overdue_cases: list[dict] = field(default_factory=list)  # open, due before the day after:
+                                                             # code, name, district, opened_on, due_on
 
 
 def sum_counts(many) -> dict[int, int]:
@@ -70,34 +76,27 @@ def summary(counts: dict[int, int]) -> dict:
     }
 
 
-def ranked(data: DigestData, by_code: dict) -> tuple[list[dict], list[dict]]:
-    """Best and worst stations by mean score shrunk towards the overall mean (Bayesian average),
-    so that a station with one 5 does not top a station with a hundred 4s."""
-    overall = scale.mean_score(sum_counts(data.window_counts.values()))
-    if overall is None:
-        return [], []
-    scored = []
-    for code, counts in data.window_counts.items():
-        n = sum(counts.values())
-        if n == 0 or code not in by_code:
-            continue
-        total = sum(score * k for score, k in counts.items())
-        station = by_code[code]
-        scored.append({"code": code, "name": station["name"], "district": station["district"],
-                       "ratings_total": n, "mean_score": total / n,
-                       "ranking_score": (RANKING_PRIOR * overall + total) / (RANKING_PRIOR + n)})
-    scored.sort(key=lambda s: (-s["ranking_score"], s["code"]))
-    shown = min(RANKED, len(scored) // 2)  # with few stations, none is both best and worst
-    return scored[:shown], scored[::-1][:shown]
+# Best and worst stations by mean score shrunk towards the overall mean (a Bayesian average),
+# so that a station with one 5 does not top a station with a hundred 4s: over the ranking window,
+# each station's (RANKING_PRIOR × overall mean + its scores' sum) / (RANKING_PRIOR + its count).
+# In SQL because it ranks every station of a nation; ``load`` takes the ends of the order.
+RANKING = f"""
+    SELECT code, name, district, n AS ratings_total, total * 1.0 / n AS mean_score,
+           ({RANKING_PRIOR} * ? + total) / ({RANKING_PRIOR} + n) AS ranking_score
+    FROM (SELECT station_id, n1 + n2 + n3 + n4 + n5 AS n,
+                 n1 + 2 * n2 + 3 * n3 + 4 * n4 + 5 * n5 AS total
+          FROM ({{rows}}) WHERE n1 + n2 + n3 + n4 + n5 > 0 {{scope}}) AS counts
+    JOIN stations ON stations.id = counts.station_id
+    ORDER BY {{order}} LIMIT {{limit}}"""
+BEST_FIRST, WORST_FIRST = "ranking_score DESC, code", "ranking_score, code DESC"
 
 
 def quiet(data: DigestData) -> tuple[list[dict], list[dict]]:
-    """Listed stations without a rating for 30 to 59 days, and for 60 days or more."""
+    """Listed stations without a rating for 30 to 59 days, and for 60 days or more. Only the
+    stations unrated in the ranking window can be (QUIET_DAYS start at RANKING_DAYS)."""
     lists = ([], [])
-    for station in data.stations:
-        if station["status"] != "listed" or sum(data.window_counts.get(station["code"], {}).values()):
-            continue  # rated in the ranking window: not quiet (QUIET_DAYS start at RANKING_DAYS)
-        last = data.last_rated_day.get(station["code"])
+    for station in data.unrated:
+        last = station["last_rated_day"]
         since = last or date.fromisoformat(station["opened_on"])
         days = (data.day - since).days
         entry = {"code": station["code"], "name": station["name"],
@@ -113,49 +112,78 @@ def quiet(data: DigestData) -> tuple[list[dict], list[dict]]:
 
 
 def build(data: DigestData, base_url: str, tz) -> dict:
-    """The digest of ``data.day`` as plain JSON-ready data."""
-    by_code = {s["code"]: s for s in data.stations}
-    districts = sorted({s["district"] for s in data.stations})
-    day_total = sum_counts(data.day_counts.values())
+    """The digest of ``data.day`` as plain JSON-ready data. Its lists hold at most LIST_LIMIT
+    entries each; the totals beside them count them all."""
+    day_total = sum_counts(data.districts.values())
     bad = [
-        {"station_code": r["code"], "station_name": by_code[r["code"]]["name"],
-         "district": by_code[r["code"]]["district"], "rated_at": local_iso(r["rated_at"], tz),
+        {"station_code": r["code"], "station_name": r["name"], "district": r["district"],
+         "rated_at": local_iso(r["rated_at"], tz),
          "score": r["score"], "label": scale.LABELS["zh"][r["score"]],
          "comment": mask_contacts(r["comment"]),
          "reasons": [reason for reason in r["reasons"].split(";") if reason]}
-        for r in sorted(data.bad_ratings, key=lambda r: (r["rated_at"], r["code"]))
-        if r["code"] in by_code
+        for r in sorted(data.bad_ratings, key=lambda r: (r["rated_at"], r["code"]))[:LIST_LIMIT]
     ]
-    best, worst = ranked(data, by_code)
+    shown = min(RANKED, data.ranked_total // 2)  # with few stations, none is both best and worst
     quiet_30, quiet_60 = quiet(data)
-    counts_in, bad_in = defaultdict(list), defaultdict(int)
-    for code, counts in data.day_counts.items():
-        if code in by_code:
-            counts_in[by_code[code]["district"]].append(counts)
-    for rating in bad:
-        bad_in[rating["district"]] += 1
-    per_district = [{"district": district, **summary(sum_counts(counts_in[district])),
-                     "bad_ratings_total": bad_in[district]} for district in districts]
     return {
         "date": data.day.isoformat(),
         "scope": data.scope,
         **summary(day_total),
-        "bad_ratings_total": len(bad),
+        "bad_ratings_total": bad_count(day_total),
         "bad_ratings": bad,
-        "districts": per_district,
-        "best": best,
-        "worst": worst,
-        "quiet_30": quiet_30,
-        "quiet_60": quiet_60,
+        "districts": [{"district": district, **summary(counts),
+                       "bad_ratings_total": bad_count(counts)}
+                      for district, counts in sorted(data.districts.items())],
+        "best": data.best[:shown],
+        "worst": data.worst[:shown],
+        "quiet_30_total": len(quiet_30),
+        "quiet_30": quiet_30[:LIST_LIMIT],
+        "quiet_60_total": len(quiet_60),
+        "quiet_60": quiet_60[:LIST_LIMIT],
         "flagged_total": data.flagged_total,
         "overdue_cases": sorted(
-            ({"station_code": c["code"], "station_name": by_code[c["code"]]["name"],
-              "district": by_code[c["code"]]["district"], "opened_on": c["opened_on"],
-              "due_on": c["due_on"]} for c in data.overdue_cases if c["code"] in by_code),
+            ({"station_code": c["code"], "station_name": c["name"], "district": c["district"],
+              "opened_on": c["opened_on"], "due_on": c["due_on"]} for c in data.overdue_cases),
             key=lambda c: (c["district"], c["due_on"], c["station_code"])),
         "trend": [{"date": d.isoformat(), **summary(c)} for d, c in data.trend],
         "url": f"{base_url.rstrip('/')}/digests/{data.day.isoformat()}",
     }
+
+
+def bad_count(counts: dict[int, int]) -> int:
+    return sum(n for score, n in counts.items() if scale.is_bad(score))
+
+
+def scope_days(db, first: date, last: date, where: str, params: list, district: str | None,
+               named: bool) -> dict[str, dict[int, int]]:
+    """Day → counts of the scope from ``first`` to ``last``: the city's or a district's own
+    rollup, or (for named stations) their station-days."""
+    span = [first.isoformat(), last.isoformat()]
+    if named:
+        rows = db.query(f"""SELECT day, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
+                            FROM station_days JOIN stations ON stations.id = station_id
+                            WHERE day BETWEEN ? AND ? AND {where} GROUP BY day""", [*span, *params])
+    elif district is None:
+        rows = db.query("SELECT * FROM city_days WHERE day BETWEEN ? AND ?", span)
+    else:
+        rows = db.query("SELECT * FROM district_days WHERE district = ? AND day BETWEEN ? AND ?",
+                        [district, *span])
+    return {row["day"]: scale.counts_from_row(row) for row in rows}
+
+
+def by_district_on(db, day: date, where: str, params: list, named: bool):
+    """(district, counts) of the scope on ``day``: from the districts' rollup, or (for named
+    stations) from their station-days."""
+    if named:
+        rows = db.query(f"""SELECT district, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4,
+                                   sum(n5) n5 FROM station_days
+                            JOIN stations ON stations.id = station_id
+                            WHERE day = ? AND {where} GROUP BY district""", [day.isoformat(), *params])
+    else:
+        rows = db.query(f"""SELECT * FROM district_days WHERE day = ?
+                            AND district IN (SELECT district FROM stations WHERE {where})""",
+                        [day.isoformat(), *params])
+    return [(row["district"], scale.counts_from_row(row)) for row in rows]
 
 
 def load(db, day: date, district: str | None = None, codes: list[str] | None = None) -> DigestData:
@@ -165,65 +193,70 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
         where, params = "stations.district = ?", [district]
     elif codes is not None:
         where, params = f"stations.code IN ({','.join('?' * len(codes))})", list(codes)
-    stations = list(db.query(
-        f"SELECT id, code, name, district, status, opened_on FROM stations WHERE {where}", params))
-    codes_by_id = {s["id"]: s["code"] for s in stations}
+    first = day - timedelta(days=RANKING_DAYS - 1)
+    ranking_window = windows.window(db, first, day)
+    unrated = [dict(row) for row in db.query(
+        f"""SELECT id, code, name, district, opened_on FROM stations
+            WHERE status = 'listed' AND {where} AND {ranking_window.unrated}""",
+        [*params, *ranking_window.unrated_params])]
+    last_rated = dict(db.execute(
+        """SELECT id, (SELECT max(day) FROM station_days
+                       WHERE station_id = stations.id AND day <= ?
+                         AND n1 + n2 + n3 + n4 + n5 > 0)
+           FROM stations WHERE id IN (SELECT value FROM json_each(?))""",
+        [day.isoformat(), json.dumps([station["id"] for station in unrated])]))
+    for station in unrated:
+        last = last_rated.get(station.pop("id"))
+        station["last_rated_day"] = date.fromisoformat(last) if last else None
 
-    def counts_between(first: date, last: date) -> dict[str, dict[int, int]]:
-        result: dict[str, dict[int, int]] = {}
-        for row in db.query(
-                f"""SELECT station_id, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
-                    FROM station_days JOIN stations ON stations.id = station_id
-                    WHERE day BETWEEN ? AND ? AND {where} GROUP BY station_id""",
-                [first.isoformat(), last.isoformat(), *params]):
-            result[codes_by_id[row["station_id"]]] = scale.counts_from_row(row)
-        return result
-
-    trend_from = (day - timedelta(days=TREND_DAYS - 1)).isoformat()
-    if where == "1":  # the whole city: its own daily rollup, thirty rows
-        trend_rows = db.query("SELECT * FROM city_days WHERE day BETWEEN ? AND ?",
-                              [trend_from, day.isoformat()])
-    else:
-        trend_rows = db.query(
-            f"""SELECT day, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
-                FROM station_days JOIN stations ON stations.id = station_id
-                WHERE day BETWEEN ? AND ? AND {where} GROUP BY day""",
-            [trend_from, day.isoformat(), *params])
-    by_day = {row["day"]: scale.counts_from_row(row) for row in trend_rows}
-    trend = [(d, by_day.get(d.isoformat(), {}))
+    districts = {row["district"]: {} for row in db.query(
+        f"SELECT DISTINCT district FROM stations WHERE {where}", params)}
+    for district_name, counts in by_district_on(db, day, where, params, codes is not None):
+        districts[district_name] = counts
+    trend_days = scope_days(db, day - timedelta(days=TREND_DAYS - 1), day, where, params, district,
+                            codes is not None)
+    trend = [(d, trend_days.get(d.isoformat(), {}))
              for d in (day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS))]
 
-    window_counts = counts_between(day - timedelta(days=RANKING_DAYS - 1), day)
-    # only a station without a counted rating in the ranking window can be quiet (QUIET_DAYS
-    # start at RANKING_DAYS): the others need no search for their last day
-    unrated = [s["code"] for s in stations if not sum(window_counts.get(s["code"], {}).values())]
-    last_rated = {code: date.fromisoformat(last_day) for code, last_day in db.execute(
-        """SELECT code, (SELECT max(day) FROM station_days
-                         WHERE station_id = stations.id AND day <= ?
-                           AND n1 + n2 + n3 + n4 + n5 > 0)
-           FROM stations WHERE code IN (SELECT value FROM json_each(?))""",
-        [day.isoformat(), json.dumps(unrated)]) if last_day}
+    # the overall mean of the window from the days' rollups rather than another pass over the
+    # stations; the best are read to twice RANKED, all the rule of build() needs to know
+    overall = scale.mean_score(sum_counts(
+        scope_days(db, first, day, where, params, district, codes is not None).values()))
+    scope = "" if where == "1" else f"AND station_id IN (SELECT id FROM stations WHERE {where})"
+
+    def rank() -> dict:
+        best, worst = ([], []) if overall is None else (
+            list(db.query(RANKING.format(rows=ranking_window.rows, scope=scope, order=order,
+                                         limit=limit),
+                          [overall, *ranking_window.rows_params, *params]))
+            for order, limit in ((BEST_FIRST, 2 * RANKED), (WORST_FIRST, RANKED)))
+        return {"best": best[:RANKED], "worst": worst, "ranked_total": len(best)}
+    # the nation's ranking is remembered with its window; a district's or a station's is quick
+    ranking = (windows.ranking(db, ranking_window, rank)
+               if where == "1" and ranking_window.kept else rank())
 
     bad_ratings = list(db.query(
-        f"""SELECT code, rated_at, score, coalesce(rating_details.comment, ratings.comment) AS comment,
+        f"""SELECT code, name, district, rated_at, score,
+                   coalesce(rating_details.comment, ratings.comment) AS comment,
                    coalesce(nullif(rating_details.reasons, ''), ratings.reasons) AS reasons
             FROM counted_ratings AS ratings JOIN stations ON stations.id = station_id
             LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
-            WHERE ratings.day = ? AND score < {scale.SATISFIED_FROM} AND {where}""",
+            WHERE ratings.day = ? AND score < {scale.SATISFIED_FROM} AND {where}
+            ORDER BY rated_at, code LIMIT {LIST_LIMIT}""",
         [day.isoformat(), *params]))
     flagged = db.execute(
         f"""SELECT count(*) FROM flags JOIN stations ON stations.id = station_id
             WHERE flags.status = 'open' AND {where}""", params).fetchone()[0]
     # the digest is read the morning after its day: a case due on the day itself is overdue
     overdue = list(db.query(
-        f"""SELECT code, cases.opened_on, due_on FROM cases JOIN stations ON stations.id = station_id
+        f"""SELECT code, name, district, cases.opened_on, due_on FROM cases
+            JOIN stations ON stations.id = station_id
             WHERE cases.status = 'open' AND due_on <= ? AND {where}""", [day.isoformat(), *params]))
     return DigestData(
-        overdue_cases=overdue,
-        day=day, stations=stations, day_counts=counts_between(day, day),
-        window_counts=window_counts,
-        bad_ratings=bad_ratings, last_rated_day=last_rated, trend=trend,
-        flagged_total=flagged,
+        day=day, districts=districts, bad_ratings=bad_ratings, unrated=unrated,
+        best=ranking["best"], worst=ranking["worst"], ranked_total=ranking["ranked_total"],
+        trend=trend, flagged_total=flagged, overdue_cases=overdue,
         # a district's digest, or a manager's that names the station
         scope=district if district is not None else
-        (", ".join(s["name"] for s in stations) if codes is not None else None))
+        (", ".join(row["name"] for row in db.query(
+            f"SELECT name FROM stations WHERE {where}", params)) if codes is not None else None))

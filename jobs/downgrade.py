@@ -46,19 +46,17 @@ def flags(stations: list[dict], monthly_counts: dict[str, dict[str, int]], as_of
 
 
 def load(db, as_of: date) -> tuple[list[dict], dict[str, dict[str, int]]]:
-    """The listed stations and their counted ratings per month inside the window of ``as_of``:
-    at most three rows a station, whatever the history."""
+    """The listed stations that may be flagged at ``as_of`` and their counted ratings per month
+    inside its window. A station with a counted rating in the window cannot be flagged, so only
+    the others are read (a nation's 200,000 stations are mostly rated): their months are empty."""
     start, end = window(as_of)
     stations = list(db.query(
-        "SELECT code, tier, status, opened_on FROM stations WHERE status = 'listed'"))
-    monthly: dict[str, dict[str, int]] = {}
-    for row in db.query(
-            """SELECT code, month, n1 + n2 + n3 + n4 + n5 AS n
-               FROM station_months JOIN stations ON stations.id = station_id
-               WHERE month >= ? AND month < ? AND n1 + n2 + n3 + n4 + n5 > 0""",
-            [start.strftime("%Y-%m"), end.strftime("%Y-%m")]):
-        monthly.setdefault(row["code"], {})[row["month"]] = row["n"]
-    return stations, monthly
+        """SELECT code, tier, status, opened_on FROM stations
+           WHERE status = 'listed' AND NOT EXISTS (
+               SELECT 1 FROM station_months WHERE station_id = stations.id
+               AND month >= ? AND month < ? AND n1 + n2 + n3 + n4 + n5 > 0)""",
+        [start.strftime("%Y-%m"), end.strftime("%Y-%m")]))
+    return stations, {}
 
 
 def last_rated(db, found: list[dict], as_of: date, tz) -> list[dict]:

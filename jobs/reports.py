@@ -16,6 +16,7 @@ from jobs.digest import sum_counts, summary
 WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
 MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 CHART_MONTHS = 12
+LIST_LIMIT = 1000  # entries of each list of stations a report carries; the totals count them all
 
 
 class BadPeriod(ValueError):
@@ -57,12 +58,19 @@ def rated_summary(counts: dict[int, int]) -> dict:
 
 @dataclass
 class WeekData:
+    """A week's report data; lists of stations hold only what the report shows (a nation has
+    200,000 stations)."""
     monday: date
-    stations: list[dict]                             # code, name, district, status, opened_on
-    counts: dict[str, dict[int, int]]                # code → counts in the week
-    previous: dict[str, dict[int, int]]              # code → counts in the week before
-    bad_weeks: dict[str, list[date]]                 # code → Mondays of weeks with bad ratings
-    case_steps: list[dict]                           # case_id, code, day, action, due_on, opened_on
+    counts: dict[str, dict[int, int]]                # district → counts in the week, every
+    previous: dict[str, dict[int, int]]              # district of the scope; and the week before
+    quiet: list[dict]                                # the first LIST_LIMIT by code of the listed
+    quiet_total: int                                 # stations open by Sunday without a counted
+                                                     # rating in the week: code, name, district
+    bad_weeks: dict[str, list[date]]                 # code → Mondays of weeks with bad ratings,
+                                                     # for the stations bad this week and the last
+    stations: dict[str, dict]                        # code → name, district of those stations
+    case_steps: list[dict]                           # case_id, code, district, day, action,
+                                                     # due_on, opened_on
     scope: str | None = None
 
 
@@ -72,7 +80,8 @@ def case_states(steps: list[dict], until: date) -> dict[int, dict]:
     for step in sorted(steps, key=lambda s: (s["at"], s["id"])):
         if date.fromisoformat(step["day"]) > until:
             continue
-        state = states.setdefault(step["case_id"], {"code": step["code"],
+        state = states.setdefault(step["case_id"], {"code": step["code"], "name": step["name"],
+                                                    "district": step["district"],
                                                     "opened_on": step["opened_on"]})
         if step["action"] in ("opened", "reopened"):
             state.update(status="open", due_on=step["due_on"])
@@ -84,7 +93,6 @@ def case_states(steps: list[dict], until: date) -> dict[int, dict]:
 def week(data: WeekData, base_url: str, working_days_between) -> dict:
     """The weekly report of the week starting ``data.monday``."""
     sunday = data.monday + timedelta(days=6)
-    by_code = {s["code"]: s for s in data.stations}
     states = case_states(data.case_steps, sunday)
     due_at: dict[int, str] = {}
     opened, on_time, late, durations = defaultdict(int), 0, 0, []
@@ -95,7 +103,7 @@ def week(data: WeekData, base_url: str, working_days_between) -> dict:
         if not data.monday <= day <= sunday:
             continue
         if step["action"] == "opened":
-            opened[by_code[step["code"]]["district"]] += 1
+            opened[step["district"]] += 1
         elif step["action"] == "resolved":
             if step["day"] <= due_at[step["case_id"]]:
                 on_time += 1
@@ -106,14 +114,11 @@ def week(data: WeekData, base_url: str, working_days_between) -> dict:
     overdue = [s for s in still_open if s["due_on"] <= sunday.isoformat()]
     overdue_by_district = defaultdict(int)
     for state in overdue:
-        overdue_by_district[by_code[state["code"]]["district"]] += 1
+        overdue_by_district[state["district"]] += 1
 
-    codes_by_district = defaultdict(list)
-    for station in data.stations:
-        codes_by_district[station["district"]].append(station["code"])
     districts = []
-    for district, codes in sorted(codes_by_district.items()):
-        found = rated_summary(sum_counts(data.counts.get(code, {}) for code in codes))
+    for district, counts in sorted(data.counts.items()):
+        found = rated_summary(counts)
         districts.append({"district": district, "ratings_total": found["ratings_total"],
                           "satisfaction_rate": found["satisfaction_rate"],
                           "cases_opened": opened[district],
@@ -126,13 +131,9 @@ def week(data: WeekData, base_url: str, working_days_between) -> dict:
         while monday in mondays:
             run += 1
             monday -= timedelta(days=7)
-        if run >= 2 and code in by_code:
-            repeat_bad.append({"code": code, "name": by_code[code]["name"],
-                               "district": by_code[code]["district"], "weeks": run})
-    quiet = [{"code": s["code"], "name": s["name"], "district": s["district"]}
-             for s in data.stations
-             if s["status"] == "listed" and s["opened_on"] <= sunday.isoformat()
-             and not sum(data.counts.get(s["code"], {}).values())]
+        if run >= 2:
+            repeat_bad.append({"code": code, **data.stations[code], "weeks": run})
+    repeat_bad.sort(key=lambda s: (-s["weeks"], s["code"]))
     name = week_name(data.monday)
     return {
         "week": name, "from": data.monday.isoformat(), "to": sunday.isoformat(),
@@ -145,11 +146,13 @@ def week(data: WeekData, base_url: str, working_days_between) -> dict:
         "cases": {"opened": sum(opened.values()), "resolved_on_time": on_time,
                   "resolved_late": late, "open": len(still_open), "overdue": len(overdue),
                   "median_working_days": statistics.median(durations) if durations else None},
-        "overdue_cases": sorted(({"station_code": s["code"], "station_name": by_code[s["code"]]["name"],
-                                  "district": by_code[s["code"]]["district"], "due_on": s["due_on"]}
+        "overdue_cases": sorted(({"station_code": s["code"], "station_name": s["name"],
+                                  "district": s["district"], "due_on": s["due_on"]}
                                  for s in overdue), key=lambda c: (c["district"], c["due_on"])),
-        "repeat_bad_stations": repeat_bad,
-        "quiet_stations": quiet,
+        "repeat_bad_stations_total": len(repeat_bad),
+        "repeat_bad_stations": repeat_bad[:LIST_LIMIT],
+        "quiet_stations_total": data.quiet_total,
+        "quiet_stations": data.quiet[:LIST_LIMIT],
         "url": f"{base_url.rstrip('/')}/reports/weeks/{name}",
     }
 
@@ -158,46 +161,58 @@ def scope_sql(district: str | None) -> tuple[str, list]:
     return ("stations.district = ?", [district]) if district else ("1", [])
 
 
-def counts_by_station(db, first: date, last: date, where: str, params: list) -> dict:
-    return {row["code"]: scale.counts_from_row(row) for row in db.query(
-        f"""SELECT code, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
-            FROM station_days JOIN stations ON stations.id = station_id
-            WHERE day BETWEEN ? AND ? AND {where} GROUP BY code""",
-        [first.isoformat(), last.isoformat(), *params])}
-
-
-def counts_in_month(db, first: date) -> dict:
-    """code → {score: count} for the month starting ``first``, from the monthly rollup."""
-    return {row["code"]: scale.counts_from_row(row) for row in db.query(
-        """SELECT code, n1, n2, n3, n4, n5 FROM station_months
-           JOIN stations ON stations.id = station_id WHERE month = ?""", [first.strftime("%Y-%m")])}
-
-
 def load_steps(db, where: str, params: list) -> list[dict]:
     return [dict(row) for row in db.query(
-        f"""SELECT case_steps.id, case_id, code, case_steps.day, at, action, case_steps.due_on,
-                   cases.opened_on
+        f"""SELECT case_steps.id, case_id, code, name, district, case_steps.day, at, action,
+                   case_steps.due_on, cases.opened_on
             FROM case_steps JOIN cases ON cases.id = case_id
             JOIN stations ON stations.id = cases.station_id WHERE {where}""", params)]
 
 
+def counts_by_district(db, first: date, last: date, where: str, params: list) -> dict:
+    """district → counts from ``first`` to ``last``, for every district of the scope."""
+    found = {row["district"]: {} for row in db.query(
+        f"SELECT DISTINCT district FROM stations WHERE {where}", params)}
+    for row in db.query(
+            f"""SELECT district, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
+                FROM district_days WHERE day BETWEEN ? AND ?
+                AND district IN (SELECT district FROM stations WHERE {where}) GROUP BY district""",
+            [first.isoformat(), last.isoformat(), *params]):
+        found[row["district"]] = scale.counts_from_row(row)
+    return found
+
+
 def load_week(db, monday: date, district: str | None = None) -> WeekData:
     where, params = scope_sql(district)
-    stations = [dict(row) for row in db.query(
-        f"SELECT code, name, district, status, opened_on FROM stations WHERE {where}", params)]
     sunday = monday + timedelta(days=6)
+    week_of = lambda weeks: (monday - timedelta(weeks=weeks)).isoformat()  # noqa: E731
+    # quiet: open by Sunday, listed, and without a counted rating in the week
+    quiet_sql = f"""FROM stations WHERE status = 'listed' AND opened_on <= ? AND {where}
+                    AND id NOT IN (SELECT station_id FROM station_weeks
+                                   WHERE monday = ? AND n1 + n2 + n3 + n4 + n5 > 0)"""
+    quiet_params = [sunday.isoformat(), *params, monday.isoformat()]
+    quiet = [dict(row) for row in db.query(
+        f"SELECT code, name, district {quiet_sql} ORDER BY code LIMIT {LIST_LIMIT}", quiet_params)]
+    quiet_total = db.execute(f"SELECT count(*) {quiet_sql}", quiet_params).fetchone()[0]
+    # bad two weeks running: how far back each run goes is read for those stations only
     bad_weeks: dict[str, list[date]] = defaultdict(list)
-    for row in db.query(
-            f"""SELECT code, day FROM station_days JOIN stations ON stations.id = station_id
-                WHERE day BETWEEN ? AND ? AND n1 + n2 > 0 AND {where}""",
-            [(monday - timedelta(weeks=12)).isoformat(), sunday.isoformat(), *params]):
-        day = date.fromisoformat(row["day"])
-        bad_weeks[row["code"]].append(day - timedelta(days=day.weekday()))
+    stations = {}
+    for code, name, district_name, bad_monday in db.execute(
+            f"""SELECT code, name, district, monday FROM station_weeks
+                JOIN stations ON stations.id = station_id
+                WHERE monday BETWEEN ? AND ? AND n1 + n2 > 0 AND station_id IN (
+                    SELECT this.station_id FROM station_weeks AS this
+                    JOIN station_weeks AS before ON before.station_id = this.station_id
+                         AND before.monday = ? AND before.n1 + before.n2 > 0
+                    WHERE this.monday = ? AND this.n1 + this.n2 > 0) AND {where}""",
+            [week_of(12), week_of(0), week_of(1), week_of(0), *params]):
+        bad_weeks[code].append(date.fromisoformat(bad_monday))
+        stations[code] = {"name": name, "district": district_name}
     return WeekData(
-        monday=monday, stations=stations,
-        counts=counts_by_station(db, monday, sunday, where, params),
-        previous=counts_by_station(db, monday - timedelta(days=7), monday - timedelta(days=1),
-                                   where, params),
+        monday=monday, stations=stations, quiet=quiet, quiet_total=quiet_total,
+        counts=counts_by_district(db, monday, sunday, where, params),
+        previous=counts_by_district(db, monday - timedelta(days=7), monday - timedelta(days=1),
+                                    where, params),
         bad_weeks=bad_weeks, case_steps=load_steps(db, where, params), scope=district)
 
 
@@ -206,28 +221,28 @@ def load_week(db, monday: date, district: str | None = None) -> WeekData:
 @dataclass
 class MonthData:
     first: date
-    stations: list[dict]              # code, district, tier, status, opened_on, delisted_after
-    counts: dict[str, dict[int, int]]  # code → counts in the month
-    cases: list[dict]                 # code, opened_on, due_on, status, resolved_on
+    groups: list[dict]                # the stations listed in the month, by district and tier:
+                                      # district, tier, listed, rated, n1..n5 (ratings in the month)
+    cases: list[dict]                 # district, tier, opened_on, due_on, status, resolved_on
     flags_raised: int
     decisions: dict[str, int]         # confirmed, dismissed, reinstated
-    visits: list[dict] = field(default_factory=list)  # code, kind, failed: the month's visits
+    visits: list[dict] = field(default_factory=list)  # district, tier, kind, failed, listed:
+                                                      # the month's visits
     chart: dict[str, dict[str, dict[int, int]]] = field(default_factory=dict)  # district → month → counts
 
 
-def month_row(stations: list[dict], data: MonthData, last: date) -> dict:
-    """One row of the monthly report: a district's or a tier's stations."""
-    codes = {s["code"] for s in stations}
-    rated = [code for code in codes if sum(data.counts.get(code, {}).values())]
-    found = rated_summary(sum_counts(data.counts.get(code, {}) for code in codes))
-    # the cases and visits are few: walking them is cheaper than indexing them by station
-    opened = [c for c in data.cases if data.first.isoformat() <= c["opened_on"] <= last.isoformat()
-              and c["code"] in codes]
+def month_row(groups: list[dict], cases: list[dict], visits: list[dict], first: date,
+              last: date) -> dict:
+    """One row of the monthly report: the stations of some groups (a district's, a tier's, all),
+    with their cases and visits."""
+    listed = sum(group["listed"] for group in groups)
+    rated = sum(group["rated"] for group in groups)
+    found = rated_summary(sum_counts(scale.counts_from_row(group) for group in groups))
+    opened = [c for c in cases if first.isoformat() <= c["opened_on"] <= last.isoformat()]
     on_time = [c for c in opened if c["status"] == "resolved" and c["resolved_on"] <= c["due_on"]]
-    visits = [v for v in data.visits if v["code"] in codes]
-    return {"stations_listed": len(codes), "stations_rated": len(rated),
-            "stations_quiet": len(codes) - len(rated), **found,
-            "ratings_per_station": found["ratings_total"] / len(codes) if codes else None,
+    return {"stations_listed": listed, "stations_rated": rated,
+            "stations_quiet": listed - rated, **found,
+            "ratings_per_station": found["ratings_total"] / listed if listed else None,
             "cases_opened": len(opened),
             "cases_on_time_rate": len(on_time) / len(opened) if opened else None,
             "visits": len(visits), "visit_items_failed": sum(v["failed"] for v in visits)}
@@ -236,17 +251,21 @@ def month_row(stations: list[dict], data: MonthData, last: date) -> dict:
 def month(data: MonthData, base_url: str) -> dict:
     """The monthly report of the month starting ``data.first``."""
     last = add_months(data.first, 1) - timedelta(days=1)
-    listed = [s for s in data.stations if s["opened_on"] <= last.isoformat()
-              and (s["status"] == "listed" or s["delisted_after"])]
-    overall = month_row(listed, data, last)
-    in_district, in_tier = defaultdict(list), defaultdict(list)
-    for station in listed:
-        in_district[station["district"]].append(station)
-        in_tier[station["tier"]].append(station)
-    by_district = [{"district": district, **month_row(group, data, last)}
-                   for district, group in sorted(in_district.items())]
-    by_tier = [{"tier": tier, **month_row(in_tier[tier], data, last)}
-               for tier in ("national", "provincial", "city") if in_tier[tier]]
+
+    visits = [visit for visit in data.visits if visit["listed"]]
+
+    def rows(key: str, names) -> list[dict]:
+        grouped = {name: ([], [], []) for name in names}
+        for index, items in enumerate((data.groups, data.cases, visits)):
+            for item in items:
+                if item[key] in grouped:
+                    grouped[item[key]][index].append(item)
+        return [{key: name, **month_row(*grouped[name], data.first, last)} for name in names]
+
+    overall = month_row(data.groups, data.cases, visits, data.first, last)
+    by_district = rows("district", sorted({group["district"] for group in data.groups}))
+    by_tier = rows("tier", [tier for tier in ("national", "provincial", "city")
+                            if any(group["tier"] == tier for group in data.groups)])
     name = data.first.strftime("%Y-%m")
     months = [add_months(data.first, -i).strftime("%Y-%m") for i in range(CHART_MONTHS - 1, -1, -1)]
     return {
@@ -272,14 +291,40 @@ def load_month(db, first: date, tz) -> MonthData:
     last = add_months(first, 1) - timedelta(days=1)
     end = to_utc_text(day_start(last + timedelta(days=1), tz))
     start = to_utc_text(day_start(first, tz))
-    delisted_after = {row[0] for row in db.execute(
-        """SELECT code FROM station_history JOIN stations ON stations.id = station_id
-           WHERE action = 'confirmed' AND to_tier = 'delisted' AND at >= ?""", [end])}
-    stations = [{**row, "delisted_after": row["code"] in delisted_after} for row in db.query(
-        "SELECT code, district, tier, status, opened_on FROM stations")]
+    # listed in the month: opened by its end, and listed now or delisted only after it
+    listed = """stations.opened_on <= :last AND (stations.status = 'listed' OR stations.id IN (
+        SELECT station_id FROM station_history WHERE action = 'confirmed' AND to_tier = 'delisted'
+        AND at >= :end))"""
+    known = {"last": last.isoformat(), "end": end, "start": start, "month": first.strftime("%Y-%m")}
+    # every station's month from the groups' rollup, less the few stations not listed in it
+    groups = {(district_name, tier): {"district": district_name, "tier": tier, "listed": listed_total,
+                                      "rated": 0, "n1": 0, "n2": 0, "n3": 0, "n4": 0, "n5": 0}
+              for district_name, tier, listed_total in db.execute(
+                  "SELECT district, tier, count(*) FROM stations GROUP BY district, tier")}
+    for row in db.query("SELECT * FROM group_months WHERE month = :month", known):
+        if (row["district"], row["tier"]) in groups:
+            groups[row["district"], row["tier"]].update(
+                rated=row["rated"], **{f"n{n}": row[f"n{n}"] for n in range(1, 6)})
+    for row in db.query(
+            f"""SELECT district, tier, coalesce(n1, 0) n1, coalesce(n2, 0) n2, coalesce(n3, 0) n3,
+                       coalesce(n4, 0) n4, coalesce(n5, 0) n5
+                FROM (SELECT * FROM stations WHERE opened_on > :last
+                      UNION SELECT * FROM stations WHERE status IN ('closed', 'delisted'))
+                     AS stations
+                LEFT JOIN station_months ON station_id = stations.id AND month = :month
+                WHERE NOT ({listed})""", known):
+        group = groups[row["district"], row["tier"]]
+        group["listed"] -= 1
+        group["rated"] -= sum(row[f"n{n}"] for n in range(1, 6)) > 0
+        for n in range(1, 6):
+            group[f"n{n}"] -= row[f"n{n}"]
+    groups = [group for group in groups.values() if group["listed"]]
     cases = [dict(row) for row in db.query(
-        """SELECT code, cases.opened_on, due_on, cases.status, resolved_on FROM cases
-           JOIN stations ON stations.id = station_id""")]
+        f"""SELECT district, tier, cases.opened_on, due_on, cases.status, resolved_on FROM cases
+            JOIN stations ON stations.id = station_id WHERE {listed}""", known)]
+    visits = [dict(row) for row in db.query(
+        f"""SELECT district, tier, visits.kind, failed, {listed} AS listed FROM visits
+            JOIN stations ON stations.id = station_id WHERE at >= :start AND at < :end""", known)]
     decisions = {action: 0 for action in ("confirmed", "dismissed", "reinstated")}
     for action, n in db.execute(
             """SELECT action, count(*) FROM station_history WHERE at >= ? AND at < ?
@@ -289,17 +334,12 @@ def load_month(db, first: date, tz) -> MonthData:
                               [first.isoformat(), last.isoformat()]).fetchone()[0]
     chart: dict[str, dict[str, dict[int, int]]] = defaultdict(dict)
     for row in db.query(
-            """SELECT district, month, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
-               FROM station_months JOIN stations ON stations.id = station_id
-               WHERE month BETWEEN ? AND ? GROUP BY district, month""",
+            """SELECT * FROM district_months WHERE month BETWEEN ? AND ?
+               AND n1 + n2 + n3 + n4 + n5 > 0""",
             [add_months(first, -(CHART_MONTHS - 1)).strftime("%Y-%m"), last.strftime("%Y-%m")]):
         chart[row["district"]][row["month"]] = scale.counts_from_row(row)
-    visits = [dict(row) for row in db.query(
-        """SELECT code, visits.kind, failed FROM visits JOIN stations ON stations.id = station_id
-           WHERE at >= ? AND at < ?""", [start, end])]
-    return MonthData(first=first, stations=stations, counts=counts_in_month(db, first),
-                     cases=cases, flags_raised=flags_raised, decisions=decisions, chart=dict(chart),
-                     visits=visits)
+    return MonthData(first=first, groups=groups, cases=cases, flags_raised=flags_raised,
+                     decisions=decisions, chart=dict(chart), visits=visits)
 
 
 MONTH_CSV_COLUMNS = ("district", "stations_listed", "stations_rated", "stations_quiet",

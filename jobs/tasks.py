@@ -44,12 +44,14 @@ def post_for(period: str, district: str | None) -> Post:
         report = build_week(reports.parse_week(period), district)
         return Post(f"驿站服务周报 {period}", report["url"], report,
                     partial(text.week_lines, report),
-                    render_template("report_week_email.html", report=report))
+                    render_template("report_week_email.html", report=report,
+                                    limit=EMAIL_LIST_LIMIT))
     if reports.MONTH.fullmatch(period):
         report = build_month(reports.parse_month(period))  # the whole city: a month is for all
         return Post(f"驿站服务月报 {period}", report["url"], report,
                     partial(text.month_lines, report),
-                    render_template("report_month_email.html", report=report))
+                    render_template("report_month_email.html", report=report,
+                                    limit=EMAIL_LIST_LIMIT))
     digest = build_digest(date.fromisoformat(period), district)
     return Post(f"驿站服务日报 {period}", digest["url"], digest, partial(text.lines, digest),
                 render_template("digest_email.html", digest=digest, limit=EMAIL_LIST_LIMIT))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedback import counting, devices
+from feedback import counting, devices, windows
 from feedback import rollups as rollups_module
 from feedback.db import write
 from feedback.ratings import insert_staged, rating_identity, record, stage_imported
@@ -231,8 +231,24 @@ def recount(db):
         for n in range(5):
             month[n] += counts[n]
             city_day[n] += counts[n]
+    districts = {table: {(row[0], row[1]): tuple(row[2:]) for row in db.execute(
+        f"""SELECT district, {period}, sum(score = 1), sum(score = 2), sum(score = 3),
+                   sum(score = 4), sum(score = 5)
+            FROM counted_ratings JOIN stations ON stations.id = station_id GROUP BY 1, 2""")}
+        for table, period in (("district_days", "day"), ("district_months", "substr(day, 1, 7)"))}
+    weeks = {(row[0], row[1]): tuple(row[2:]) for row in db.execute(
+        """SELECT station_id, date(day, 'weekday 0', '-6 days'), sum(score = 1), sum(score = 2),
+                  sum(score = 3), sum(score = 4), sum(score = 5) FROM counted_ratings GROUP BY 1, 2""")}
+    groups = {tuple(row[:3]): tuple(row[3:]) for row in db.execute(
+        """SELECT substr(day, 1, 7), district, tier, count(DISTINCT station_id), sum(score = 1),
+                  sum(score = 2), sum(score = 3), sum(score = 4), sum(score = 5)
+           FROM counted_ratings JOIN stations ON stations.id = station_id GROUP BY 1, 2, 3""")}
+    windows = {(row[0], row[1]): tuple(row[2:]) for row in db.execute(
+        """SELECT end_day, station_id, sum(score = 1), sum(score = 2), sum(score = 3),
+                  sum(score = 4), sum(score = 5)
+           FROM counted_ratings JOIN window_ends ON day BETWEEN first_day AND end_day GROUP BY 1, 2""")}
     return (days, totals, held, {key: tuple(v) for key, v in months.items()},
-            {key: tuple(v) for key, v in city.items()})
+            {key: tuple(v) for key, v in city.items()}, districts, windows, weeks, groups)
 
 
 def rollups(db):
@@ -246,7 +262,15 @@ def rollups(db):
         "SELECT station_id, month, n1, n2, n3, n4, n5 FROM station_months") if any(row[2:])}
     city = {row[0]: tuple(row[1:]) for row in db.execute(
         "SELECT day, n1, n2, n3, n4, n5 FROM city_days") if any(row[1:])}
-    return days, totals, held, months, city
+    districts = {table: {(row[0], row[1]): tuple(row[2:]) for row in db.execute(
+        f"SELECT * FROM {table}") if any(row[2:])} for table in ("district_days", "district_months")}
+    windows = {(row[0], row[1]): tuple(row[2:]) for row in db.execute(
+        "SELECT end_day, station_id, n1, n2, n3, n4, n5 FROM station_windows") if any(row[2:])}
+    weeks = {(row[0], row[1]): tuple(row[2:]) for row in db.execute(
+        "SELECT * FROM station_weeks") if any(row[2:])}
+    groups = {tuple(row[:3]): tuple(row[3:]) for row in db.execute(
+        "SELECT * FROM group_months") if any(row[3:])}
+    return days, totals, held, months, city, districts, windows, weeks, groups
 
 
 operation = st.one_of(
@@ -259,6 +283,9 @@ operation = st.one_of(
     st.tuples(st.just("staff"), st.integers(1, 3)),     # a device signs in as staff
     st.tuples(st.just("import"), st.integers(1, 3), st.integers(1, 5), st.integers(-30, 60)),
     st.tuples(st.just("rebuild")),                      # `rollups rebuild`
+    st.tuples(st.just("window"), st.integers(0, 12), st.integers(0, 6)),  # a digest's: end, length
+    st.tuples(st.just("move"), st.integers(1, 3), st.sampled_from(["黄浦区", "静安区"])),
+    st.tuples(st.just("tier"), st.integers(1, 3), st.sampled_from(["city", "national"])),
 )
 
 
@@ -279,7 +306,9 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
                     db.execute(f"DELETE FROM {table}")
                 db.execute("DROP TRIGGER ratings_are_append_only_delete")
                 db.execute("DELETE FROM ratings")
-                for table in ("station_months", "city_days", "station_days", "station_totals"):
+                for table in ("group_months", "station_months", "station_weeks", "city_days",
+                              "district_days", "district_months",
+                              "station_windows", "window_ends", "station_days", "station_totals"):
                     db.execute(f"DELETE FROM {table}")
                 db.execute("DELETE FROM devices")
                 db.execute("""CREATE TRIGGER ratings_are_append_only_delete BEFORE DELETE ON ratings
@@ -316,6 +345,13 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
                         insert_staged(db)
                     elif op[0] == "rebuild":
                         rollups_module.rebuild(db)
+                    elif op[0] == "window":
+                        last = date(2026, 11, 1) + timedelta(days=op[1])
+                        windows.ensure(db, last - timedelta(days=op[2]), last)
+                    elif op[0] == "move":  # a re-imported station in another district
+                        db.execute("UPDATE stations SET district = ? WHERE id = ?", [op[2], op[1]])
+                    elif op[0] == "tier":  # an inspector's decision, or a reinstatement
+                        db.execute("UPDATE stations SET tier = ? WHERE id = ?", [op[2], op[1]])
                     elif op[0] == "lift":
                         ids = [row[0] for row in db.execute(
                             "SELECT id FROM exclusions WHERE lifted_at IS NULL ORDER BY id")]

@@ -139,3 +139,35 @@ def test_a_station_whose_recent_ratings_are_all_excluded_is_quiet_since_its_last
     quiet = {s["code"]: (s["last_rated_on"], s["days"]) for s in digest["quiet_30"] + digest["quiet_60"]}
     assert quiet["ST-001"] == ("2026-10-10", 48)
     assert "ST-002" not in quiet
+
+
+def test_ranking_shrinks_towards_the_mean_so_one_rating_does_not_top_the_list(runner, write_file):
+    stations = "code,name,district,tier,kind,opened_on\n" + "".join(
+        f"R-{code},驿站{code},城区,city,fixed,2025-01-01\n" for code in "ABCD")
+    assert runner.invoke(args=["stations", "import", write_file("r.csv", stations)]).exit_code == 0
+    scores = {"A": [5], "B": [4] * 100, "C": [2] * 60 + [3] * 40, "D": [1]}
+    rows = "".join(f"R-{code},2026-11-{10 + n % 15:02d}T1{n % 10}:00:{n % 60:02d}+08:00,{score},\n"
+                   for code, list_ in scores.items() for n, score in enumerate(list_))
+    result = runner.invoke(args=["ratings", "import", write_file(
+        "s.csv", "station_code,rated_at,score,comment\n" + rows)])
+    assert result.exit_code == 0, result.output
+    for day in ("2026-11-26", "2026-11-27"):  # made afresh, then moved on by a day
+        digest = show(runner, "--date", day)
+        assert [s["code"] for s in digest["best"]] == ["R-B", "R-A"]
+        assert [s["code"] for s in digest["worst"]] == ["R-C", "R-D"]
+        assert digest["best"][1]["mean_score"] == 5.0  # the raw mean is still shown
+    # the nation's ranking is remembered with its window, and forgotten when it changes: by a
+    # rating inside the window, or by a station's new name
+    more = "".join(f"R-D,2026-11-20T10:00:{n:02d}+08:00,5,\n" for n in range(50))
+    assert runner.invoke(args=["ratings", "import", write_file(
+        "t.csv", "station_code,rated_at,score,comment\n" + more)]).exit_code == 0
+    assert show(runner, "--date", "2026-11-27")["best"][0]["code"] == "R-D"
+    renamed = "code,name,district,tier,kind,opened_on\nR-D,新名字,城区,city,fixed,2025-01-01\n"
+    assert runner.invoke(args=["stations", "import", write_file("n.csv", renamed)]).exit_code == 0
+    assert show(runner, "--date", "2026-11-27")["best"][0]["name"] == "新名字"
+    # moved on 23 days: only B's and C's ratings of 21 to 24 November are left in it (6 a day)
+    later = show(runner, "--date", "2026-12-20")
+    assert [(s["code"], s["ratings_total"]) for s in later["best"] + later["worst"]] == [
+        ("R-B", 24), ("R-C", 24)]
+    assert [s["code"] for s in later["quiet_30"]] == ["R-A", "R-D"]
+    assert show(runner, "--date", "2026-12-30")["quiet_30_total"] == 4  # nothing left in it

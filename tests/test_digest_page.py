@@ -70,4 +70,12 @@ def test_a_long_list_shows_its_first_two_hundred_and_says_how_many_more(client, 
     sign_in(client, "boss")
     page = client.get("/digests/2026-11-27").get_data(as_text=True)
     assert page.count("静驿站") == 200
-    assert "另有 5 个,完整名单见 digest show --json" in page
+    assert "另有 5 个,完整名单见各区日报" in page
+    assert 'href="http://127.0.0.1:5000/digests/2026-11-27?district=%E5%9F%8E%E5%8C%BA"' in page
+    district = client.get("/digests/2026-11-27?district=城区").get_data(as_text=True)
+    assert "驿站服务日报 2026-11-27(城区)" in district and district.count("静驿站") == 200
+
+
+def test_a_district_that_does_not_exist_is_a_404(client, history):
+    sign_in(client, "boss")
+    assert client.get("/digests/2026-11-27?district=火星区").status_code == 404

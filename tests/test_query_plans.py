@@ -7,7 +7,8 @@ import pytest
 from test_staff import make_user, sign_in  # noqa: F401 (fixture)
 
 # Tables whose rows grow with the history: a plan may search them by an index, never scan them.
-HISTORY = ("ratings", "station_days", "rating_details", "excluded_ratings")
+HISTORY = ("ratings", "station_days", "rating_details", "excluded_ratings", "station_weeks",
+           "station_months", "station_windows", "district_days", "district_months")
 # "SCAN t" reads t whole, by its rows or along an index; "SEARCH t USING INDEX" reads a range,
 # which for the ratings must be narrower than one station's (its whole history).
 WHOLE_SCAN = re.compile(rf"\bSCAN ({'|'.join(HISTORY)})\b"

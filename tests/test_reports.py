@@ -103,6 +103,9 @@ def test_the_report_pages_and_the_csv(client, history, make_user):
     sign_in(client, "ins")
     week = client.get("/reports/weeks/2026-W48").get_data(as_text=True)
     assert "驿站服务周报" in week and "连续两周以上有差评" in week
+    one = client.get("/reports/weeks/2026-W48?district=黄浦区").get_data(as_text=True)
+    assert "Weekly report 2026-W48(黄浦区)" in one and "浦东新区" not in one
+    assert client.get("/reports/weeks/2026-W48?district=火星区").status_code == 404
     month = client.get("/reports/months/2026-11")
     assert month.status_code == 200 and "<svg" in month.get_data(as_text=True)
     download = client.get("/reports/months/2026-11.csv")
@@ -110,6 +113,47 @@ def test_the_report_pages_and_the_csv(client, history, make_user):
     for path in ("/reports/weeks/2027-W02", "/reports/weeks/2025-W53", "/reports/months/2027-01",
                  "/reports/months/2026-13"):
         assert client.get(path).status_code == 404, path  # not over yet, or not a period
+
+
+def test_a_nation_of_districts_is_paged_fifty_at_a_time_with_their_charts(
+        client, runner, write_file, history, make_user):
+    many = "code,name,district,tier,kind,opened_on\n" + "".join(
+        f"D-{n:03d},驿站{n:03d},第{n:03d}区,city,fixed,2025-01-01\n" for n in range(60))
+    assert runner.invoke(args=["stations", "import", write_file("d.csv", many)]).exit_code == 0
+    rated = "station_code,rated_at,score,comment\n" + "".join(
+        f"D-{n:03d},2026-11-10T10:00:00,4,\n" for n in range(60))
+    assert runner.invoke(args=["ratings", "import", write_file("r.csv", rated)]).exit_code == 0
+    make_user("ins", "inspector")
+    sign_in(client, "ins")
+    first = client.get("/reports/months/2026-11").get_data(as_text=True)
+    assert first.count("<svg") == 50 and "第 1 / 2 页" in first and 'href="?page=2"' in first
+    second = client.get("/reports/months/2026-11?page=2").get_data(as_text=True)
+    assert "第059区" in second and "第000区" not in second  # 60 new districts and 3 more
+    assert second.count("<svg") == 13
+    assert client.get("/reports/months/2026-11?page=9").get_data(as_text=True) == first
+
+
+def test_a_month_counts_the_stations_listed_in_it_only(runner, write_file, history, db):
+    more = ("code,name,district,tier,kind,opened_on\n"
+            "X-CLOSED,已关闭驿站,黄浦区,city,fixed,2025-01-01\n"
+            "X-LATER,新开驿站,黄浦区,city,fixed,2026-12-05\n"
+            "X-DELISTED,后来摘牌驿站,黄浦区,city,fixed,2025-01-01\n")
+    assert runner.invoke(args=["stations", "import", write_file("x.csv", more)]).exit_code == 0
+    rated = ("station_code,rated_at,score,comment\nX-CLOSED,2026-11-20T10:00:00,5,\n"
+             "X-DELISTED,2026-11-21T10:00:00,5,\n")
+    assert runner.invoke(args=["ratings", "import", write_file("y.csv", rated)]).exit_code == 0
+    assert runner.invoke(args=["stations", "close", "X-CLOSED"]).exit_code == 0
+    db.execute("UPDATE stations SET status = 'delisted' WHERE code = 'X-DELISTED'")
+    db.execute("""INSERT INTO station_history (station_id, at, by, action, from_tier, to_tier, reason)
+                  SELECT id, '2026-12-03T02:00:00Z', 'ins', 'confirmed', 'city', 'delisted', 'quiet'
+                  FROM stations WHERE code = 'X-DELISTED'""")
+    db.conn.commit()
+    found = report(runner, "month", "--month", "2026-11")
+    # listed in November: the three stations before and the one delisted in December; not the
+    # closed one (nor its rating) nor the one opened in December
+    assert (found["stations_listed"], found["stations_rated"], found["ratings_total"]) == (4, 4, 7)
+    huangpu = {row["district"]: row for row in found["by_district"]}["黄浦区"]
+    assert (huangpu["stations_listed"], huangpu["stations_rated"], huangpu["ratings_total"]) == (2, 2, 4)
 
 
 def test_the_chart_leaves_a_gap_for_a_month_without_ratings():

@@ -18,10 +18,12 @@ def test_check_finds_a_corrupted_rollup_and_rebuild_mends_it(runner, write_file,
     assert found.exit_code == 1
     assert "station_months: holds {'station_id': 1, 'month': '2026-10', 'n1': 1" in found.output
     assert "station_totals: misses {'station_id': 2" in found.output
+    # the month's mistake reached the groups' months through their trigger
+    assert "group_months: holds {'month': '2026-10'" in found.output
 
     rebuilt = runner.invoke(args=["rollups", "rebuild"])
     assert rebuilt.exit_code == 0, rebuilt.output
-    assert "4 difference(s) mended" in rebuilt.output
+    assert "6 difference(s) mended" in rebuilt.output
     assert runner.invoke(args=["rollups", "check"]).exit_code == 0
     assert db.execute("SELECT n1, n5 FROM station_months WHERE month = '2026-10'").fetchone() == (1, 1)
 

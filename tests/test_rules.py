@@ -10,9 +10,10 @@ from jobs import downgrade
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-def station(code, district="黄浦区", opened_on="2020-01-01", status="listed", name=None):
-    return {"code": code, "name": name or f"驿站{code}", "district": district, "status": status,
-            "opened_on": opened_on}
+def station(code, district="黄浦区", opened_on="2020-01-01", last_rated_day=None, name=None):
+    """A listed station without a counted rating in the ranking window, as load() gives them."""
+    return {"code": code, "name": name or f"驿站{code}", "district": district,
+            "opened_on": opened_on, "last_rated_day": last_rated_day}
 
 
 def counts(**by_score):
@@ -20,21 +21,22 @@ def counts(**by_score):
 
 
 def data(**overrides):
-    base = dict(day=date(2026, 11, 27), stations=[station("A"), station("B", "浦东新区")],
-                day_counts={}, window_counts={}, bad_ratings=[], last_rated_day={})
+    base = dict(day=date(2026, 11, 27), districts={"黄浦区": {}, "浦东新区": {}}, bad_ratings=[],
+                unrated=[])
     return digests.DigestData(**{**base, **overrides})
 
 
 def test_totals_distribution_mean_and_satisfaction():
-    built = digests.build(data(day_counts={"A": counts(n5=2, n3=1), "B": counts(n2=1)},
-                               last_rated_day={"A": date(2026, 11, 27)}), "https://x.org", TZ)
+    built = digests.build(data(districts={"黄浦区": counts(n5=2, n3=1), "浦东新区": counts(n2=1)}),
+                          "https://x.org", TZ)
     assert built["ratings_total"] == 4
     assert built["distribution"] == {"5": 2, "4": 0, "3": 1, "2": 1, "1": 0}
     assert built["mean_score"] == pytest.approx((10 + 3 + 2) / 4)
     assert built["satisfaction_rate"] == pytest.approx(3 / 4)
+    assert built["bad_ratings_total"] == 1  # a 2: bad ratings are counted, not listed
     assert built["districts"] == [
         {"district": "浦东新区", "ratings_total": 1, "distribution": {"5": 0, "4": 0, "3": 0, "2": 1, "1": 0},
-         "mean_score": 2.0, "satisfaction_rate": 0.0, "bad_ratings_total": 0},
+         "mean_score": 2.0, "satisfaction_rate": 0.0, "bad_ratings_total": 1},
         {"district": "黄浦区", "ratings_total": 3, "distribution": {"5": 2, "4": 0, "3": 1, "2": 0, "1": 0},
          "mean_score": pytest.approx(13 / 3), "satisfaction_rate": 1.0, "bad_ratings_total": 0},
     ]
@@ -47,10 +49,12 @@ def test_a_day_without_ratings_has_null_rates():
 
 
 def test_bad_ratings_come_with_masked_comments_in_local_time():
-    bad = [{"code": "B", "rated_at": "2026-11-27T03:00:00Z", "score": 1,
-            "comment": "打 138 0013 8000 或 a.b@example.com 找我", "reasons": "water;closed"},
-           {"code": "A", "rated_at": "2026-11-26T16:30:00Z", "score": 2, "comment": "", "reasons": ""}]
-    built = digests.build(data(bad_ratings=bad), "https://x.org", TZ)
+    bad = [{"code": "B", "name": "驿站B", "district": "浦东新区", "rated_at": "2026-11-27T03:00:00Z",
+            "score": 1, "comment": "打 138 0013 8000 或 a.b@example.com 找我", "reasons": "water;closed"},
+           {"code": "A", "name": "驿站A", "district": "黄浦区", "rated_at": "2026-11-26T16:30:00Z",
+            "score": 2, "comment": "", "reasons": ""}]
+    built = digests.build(data(bad_ratings=bad, districts={"黄浦区": counts(n2=1), "浦东新区": counts(n1=1)}),
+                          "https://x.org", TZ)
     assert [(b["station_code"], b["rated_at"]) for b in built["bad_ratings"]] == [
         ("A", "2026-11-27T00:30:00+08:00"), ("B", "2026-11-27T11:00:00+08:00")]
     assert built["bad_ratings"][1]["comment"] == "打 *** 或 *** 找我"
@@ -70,25 +74,28 @@ def test_phone_numbers_and_anything_like_them_are_masked(comment, masked):
     assert digests.mask_contacts(comment) == masked
 
 
-def test_ranking_shrinks_towards_the_mean_so_one_rating_does_not_top_the_list():
-    stations = [station(code) for code in "ABCD"]
-    window = {"A": counts(n5=1), "B": counts(n4=100), "C": counts(n2=60, n3=40),
-              "D": counts(n1=1)}
-    built = digests.build(data(stations=stations, window_counts=window), "https://x.org", TZ)
-    assert [s["code"] for s in built["best"]] == ["B", "A"]
-    assert [s["code"] for s in built["worst"]] == ["C", "D"]
-    assert built["best"][1]["mean_score"] == 5.0  # the raw mean is still shown
-
-
 def test_quiet_stations_for_30_and_60_days_count_from_the_last_rating_or_opening():
-    stations = [station("A"), station("B"), station("C", opened_on="2026-10-28"),
-                station("D", opened_on="2026-10-29"), station("E", status="closed"),
-                station("F")]
-    last = {"A": date(2026, 10, 28), "B": date(2026, 9, 28), "F": date(2026, 10, 29)}
-    built = digests.build(data(stations=stations, last_rated_day=last), "https://x.org", TZ)
+    unrated = [station("A", last_rated_day=date(2026, 10, 28)),
+               station("B", last_rated_day=date(2026, 9, 28)), station("C", opened_on="2026-10-28"),
+               station("D", opened_on="2026-10-29"), station("F", last_rated_day=date(2026, 10, 29))]
+    built = digests.build(data(unrated=unrated), "https://x.org", TZ)
     assert [(s["code"], s["days"]) for s in built["quiet_30"]] == [("A", 30), ("C", 30)]
     assert [(s["code"], s["days"], s["last_rated_on"]) for s in built["quiet_60"]] == [
         ("B", 60, "2026-09-28")]
+    assert (built["quiet_30_total"], built["quiet_60_total"]) == (2, 1)
+
+
+def test_long_lists_are_cut_and_their_totals_say_how_long(monkeypatch):
+    monkeypatch.setattr(digests, "LIST_LIMIT", 2)
+    unrated = [station(f"S{n}", opened_on="2026-01-01") for n in range(5)]
+    built = digests.build(data(unrated=unrated, districts={"黄浦区": counts(n1=3)},
+                               bad_ratings=[{"code": "S1", "name": "x", "district": "黄浦区",
+                                             "rated_at": f"2026-11-27T0{n}:00:00Z", "score": 1,
+                                             "comment": "", "reasons": ""} for n in range(3)]),
+                          "https://x.org", TZ)
+    assert [s["code"] for s in built["quiet_60"]] == ["S0", "S1"]
+    assert built["quiet_60_total"] == 5
+    assert len(built["bad_ratings"]) == 2 and built["bad_ratings_total"] == 3
 
 
 def flag_station(code, tier="national", opened_on="2020-01-01", status="listed"):

@@ -53,6 +53,11 @@ def test_the_monthly_and_city_rollups_are_built_in_place_from_a_database_of_the_
         ("2024-01", 1, 0, 1), ("2024-02", 0, 0, 0)]
     assert list(migrated.execute("SELECT day, n2 + n5 FROM city_days WHERE n1+n2+n3+n4+n5 > 0")) == [
         ("2024-01-01", 1), ("2024-01-20", 1)]
+    # and the national ones (V13): districts' days and months, weeks, groups with rated stations
+    assert list(migrated.execute("SELECT month, district, tier, rated, n2, n5 FROM group_months")) == [
+        ("2024-01", "黄浦区", "city", 1, 1, 1), ("2024-02", "黄浦区", "city", 0, 0, 0)]
+    assert list(migrated.execute("SELECT monday, n2 + n5 FROM station_weeks WHERE n1+n2+n3+n4+n5 > 0")) == [
+        ("2024-01-01", 1), ("2024-01-15", 1)]
     assert rollups.differences(migrated) == []
     migrated.close()
 

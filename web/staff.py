@@ -2,6 +2,7 @@
 downgrade review and signals."""
 import csv
 import io
+import json
 from datetime import date, timedelta
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
@@ -28,6 +29,7 @@ bp = Blueprint("staff", __name__)
 
 
 STATIONS_PER_PAGE = 50
+DISTRICTS_PER_PAGE = 50  # of the monthly report page, each with its chart
 PAGE_LIST_LIMIT = 200  # entries of one list on the digest page
 
 
@@ -48,7 +50,9 @@ def stations():
     rows = summaries(db, current_app.config["TIMEZONE"], where, params, STATIONS_PER_PAGE,
                      (page - 1) * STATIONS_PER_PAGE)
     flagged = {row[0] for row in db.execute(
-        "SELECT code FROM flags JOIN stations ON stations.id = station_id WHERE flags.status = 'open'")}
+        """SELECT code FROM flags JOIN stations ON stations.id = station_id
+           WHERE flags.status = 'open' AND code IN (SELECT value FROM json_each(?))""",
+        [json.dumps([row["code"] for row in rows])])}
     districts = [row[0] for row in db.execute(
         f"SELECT DISTINCT district FROM stations WHERE {visible[0]} ORDER BY district", visible[1])]
     return render_template("stations.html", stations=rows, flagged=flagged, args=args, total=total,
@@ -56,13 +60,24 @@ def stations():
                            districts=districts, statuses=STATUS_LABELS)
 
 
-def digest_for(user: dict, day: date) -> dict:
-    """The digest this staff member may read: all, their district, or their station."""
+def district_asked() -> str | None:
+    """The district of ``?district=``: staff who see every station can read one district's
+    digest or weekly report, whose lists are short. 404 for a district without stations."""
+    district = request.args.get("district") or None
+    if district is not None and not get_db().execute(
+            "SELECT 1 FROM stations WHERE district = ? LIMIT 1", [district]).fetchone():
+        abort(404, "没有这个区 / no such district")
+    return district
+
+
+def digest_for(user: dict, day: date, district: str | None = None) -> dict:
+    """The digest this staff member may read: all (or ``district``), their district, or their
+    station."""
     if user["role"] == "district":
         return tasks.build_digest(day, district=user["district"])
     if user["role"] == "manager":
         return tasks.build_digest(day, codes=[user["station_code"]])
-    return tasks.build_digest(day)
+    return tasks.build_digest(day, district=district)
 
 
 @bp.get("/digests/<day_text>")
@@ -77,13 +92,13 @@ def digest_page(day_text: str):
         abort(404, f"{day} 的日报在当天结束后生成,于次日 {current_app.config['DIGEST_AT'][0]:02d}:"
                    f"{current_app.config['DIGEST_AT'][1]:02d} 发送 / the digest of {day} exists once "
                    "the day is over")
-    digest = digest_for(current_user(), day)
+    digest = digest_for(current_user(), day, district_asked())
     chart = Markup(render_template("_rate_chart.svg", title="近30天评价数(柱)与满意率(线)",
                                    c=charts_geometry.rate_and_count(digest["trend"], "date")))
     following = day + timedelta(days=1)
     # a nation's day can hold tens of thousands of quiet stations: the page lists the first
     return render_template("digest.html", digest=digest, chart=chart, limit=PAGE_LIST_LIMIT,
-                           elsewhere="完整名单见 digest show --json / the full lists: digest show --json",
+                           elsewhere="完整名单见各区日报 / the full lists: each district's digest",
                            previous=(day - timedelta(days=1)).isoformat(),
                            next=following.isoformat() if following < today else None)
 
@@ -259,9 +274,10 @@ def week_report(week_text: str):
         abort(404, f"a week's report exists once the week is over: {week_text} ends on "
                    f"{monday + timedelta(days=6)}")
     user = current_user()
-    report = tasks.build_week(monday, user["district"] if user["role"] == "district" else None)
+    report = tasks.build_week(monday, user["district"] if user["role"] == "district"
+                              else district_asked())
     following = monday + timedelta(days=7)
-    return render_template("report_week.html", report=report,
+    return render_template("report_week.html", report=report, limit=PAGE_LIST_LIMIT,
                            previous=reports.week_name(monday - timedelta(days=7)),
                            next=reports.week_name(following) if following < this_monday else None)
 
@@ -279,15 +295,21 @@ def month_report_for(month_text: str) -> dict:
 @bp.get("/reports/months/<month_text>")
 @staff_required("admin", "inspector", "district")
 def month_report(month_text: str):
-    """A month's report, with twelve months of each district drawn."""
+    """A month's report, with twelve months of each district drawn: a page of districts at a
+    time (a nation has thousands)."""
     report = month_report_for(month_text)
-    charts = [(district, Markup(render_template(
-        "_rate_chart.svg", title=f"{district} {report['month']}",
-        c=charts_geometry.rate_and_count(points, "month"))))
-        for district, points in report["trend"].items()]
+    page = request.args.get("page", "1")
+    pages = max(1, -(-len(report["by_district"]) // DISTRICTS_PER_PAGE))
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= pages else 1
+    shown = report["by_district"][(page - 1) * DISTRICTS_PER_PAGE:page * DISTRICTS_PER_PAGE]
+    charts = [(row["district"], Markup(render_template(
+        "_rate_chart.svg", title=f"{row['district']} {report['month']}",
+        c=charts_geometry.rate_and_count(report["trend"][row["district"]], "month"))))
+        for row in shown if row["district"] in report["trend"]]
     first = reports.parse_month(month_text)
     following = add_months(first, 1)
     return render_template("report_month.html", report=report, charts=charts,
+                           district_rows=shown, page=page, pages=pages,
                            previous=add_months(first, -1).strftime("%Y-%m"),
                            next=following.strftime("%Y-%m")
                            if following < month_start(clock.today()) else None)

@@ -93,8 +93,8 @@ def lines(digest: dict, heading: str = "### ", bullet: str = "- ", bold=lambda s
         if bad["comment"]:
             text += f" · 「{shorten(plain(bad['comment']), COMMENT_SHOWN)}」"
         out.append(bullet + text)
-    if len(digest["bad_ratings"]) > BAD_RATINGS_SHOWN:
-        out.append(bullet + f"另有 {len(digest['bad_ratings']) - BAD_RATINGS_SHOWN} 条差评,见网页版")
+    if digest["bad_ratings_total"] > BAD_RATINGS_SHOWN:
+        out.append(bullet + f"另有 {digest['bad_ratings_total'] - BAD_RATINGS_SHOWN} 条差评,见网页版")
     if digest["overdue_cases"]:
         out.append(heading + f"逾期未整改 {len(digest['overdue_cases'])} 件")
         out += [bullet + f"{plain(c['district'])} · {plain(c['station_name'])}"
@@ -112,13 +112,14 @@ def lines(digest: dict, heading: str = "### ", bullet: str = "- ", bold=lambda s
             out.append(heading + title)
             out += [bullet + f"{plain(s['name'])} · 平均 {s['mean_score']:.2f} 分({s['ratings_total']} 条)"
                     for s in entries]
-    for title, entries in (("30天无评价", digest["quiet_30"]), ("60天以上无评价", digest["quiet_60"])):
+    for title, key in (("30天无评价", "quiet_30"), ("60天以上无评价", "quiet_60")):
+        entries, total = digest[key], digest[f"{key}_total"]
         if entries:
-            out.append(heading + f"{title} {len(entries)} 个")
+            out.append(heading + f"{title} {total} 个")
             out += [bullet + f"{plain(s['name'])}({plain(s['code'])})· {s['days']} 天"
                     for s in entries[:QUIET_SHOWN]]
-            if len(entries) > QUIET_SHOWN:
-                out.append(bullet + f"另有 {len(entries) - QUIET_SHOWN} 个,见网页版")
+            if total > QUIET_SHOWN:
+                out.append(bullet + f"另有 {total - QUIET_SHOWN} 个,见网页版")
     out.append(f"待复核降级驿站:{digest['flagged_total']} 个")
     out.append(link("查看网页版", digest["url"]))
     return out
@@ -199,10 +200,10 @@ def week_lines(report: dict, heading: str = "### ", bullet: str = "- ",
                 f"{percent(d['satisfaction_rate'])} · 新立案 {d['cases_opened']} · 逾期 {d['cases_overdue']}"
                 for d in report["districts"]]
     if report["repeat_bad_stations"]:
-        out.append(heading + "连续两周以上有差评")
+        out.append(heading + f"连续两周以上有差评 {report['repeat_bad_stations_total']} 个")
         out += [bullet + f"{plain(s['name'])}({plain(s['code'])})· 连续 {s['weeks']} 周"
                 for s in report["repeat_bad_stations"][:QUIET_SHOWN]]
-    out.append(f"本周无评价驿站:{len(report['quiet_stations'])} 个")
+    out.append(f"本周无评价驿站:{report['quiet_stations_total']} 个")
     out.append(link("查看网页版", report["url"]))
     return out
 
