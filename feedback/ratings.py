@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
 
+from feedback import rollups
 from feedback.clock import local_day, local_iso, to_utc_text
 
 MAX_COMMENT = 500          # what the form accepts
@@ -118,21 +119,20 @@ def insert_staged(db: Database) -> int:
 
 @contextmanager
 def bulk(db: Database):
-    """Ratings inserted inside are rolled up per station and day when it ends, rather than one
-    by one by the per-rating trigger, which is set aside meanwhile and put back in the same
-    transaction (the IMMEDIATE lock keeps every other writer out). For counted ratings only
-    (none held): an import's, or the national bench's. Call inside write()."""
+    """Ratings inserted inside are rolled up when it ends, set-based (rollups.add_up()), rather
+    than one by one by the per-rating trigger, which is set aside meanwhile and put back in the
+    same transaction (the IMMEDIATE lock keeps every other writer out). For counted ratings only
+    (none held): an import's. Call inside write()."""
     before = db.execute("SELECT coalesce(max(id), 0) FROM ratings").fetchone()[0]
     trigger = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
                          "AND name = 'ratings_roll_up'").fetchone()[0]
     db.execute("DROP TRIGGER ratings_roll_up")
     yield
-    counts = ", ".join(f"sum(score = {n})" for n in range(1, 6))
+    counts = ", ".join(f"sum(score = {n}) AS n{n}" for n in range(1, 6))
     added_up = ", ".join(f"n{n} = n{n} + excluded.n{n}" for n in range(1, 6))
-    db.execute(f"""INSERT INTO station_days (station_id, day, n1, n2, n3, n4, n5)
-                   SELECT station_id, day, {counts} FROM ratings WHERE id > ?
-                   GROUP BY station_id, day
-                   ON CONFLICT (station_id, day) DO UPDATE SET {added_up}""", [before])
+    with rollups.triggers_aside(db):
+        rollups.add_up(db, f"""SELECT station_id, day, {counts} FROM ratings WHERE id > ?
+                               GROUP BY station_id, day""", [before])
     db.execute(f"""INSERT INTO station_totals (station_id, n1, n2, n3, n4, n5, last_rated_at)
                    SELECT station_id, {counts}, max(rated_at) FROM ratings WHERE id > ?
                    GROUP BY station_id

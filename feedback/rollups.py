@@ -1,8 +1,12 @@
 """The rollups against the ratings: a recount to check them by, and a rebuild from the ratings.
 
 Triggers keep the rollups (feedback/schema.py) in each rating's own transaction. This is for
-what triggers cannot answer: a database restored, migrated or mended by hand.
+what triggers cannot answer (a database restored, migrated or mended by hand), and add_up() does
+their work set-based for many ratings at once (an import, a rebuild): a nation's tens of millions
+of station-days would take the better part of an hour through the triggers one by one.
 """
+from contextlib import contextmanager
+
 COUNTS = "n1, n2, n3, n4, n5"
 COUNTED = ("held_reason IS NULL AND NOT EXISTS "
            "(SELECT 1 FROM excluded_ratings WHERE rating_id = ratings.id)")
@@ -65,41 +69,78 @@ def differences(db) -> list[str]:
 
 
 def rebuild(db) -> None:
-    """Every rollup recounted from the ratings. Call inside write().
+    """Every rollup recounted from the ratings, set-based (add_up()). Call inside write().
+    The digests' windows are dropped rather than refilled: the next digest makes its own."""
+    with triggers_aside(db):
+        for table in (*RECOUNTS, "window_ends"):
+            db.execute(f"DELETE FROM {table}")
+        # a day whose ratings are all excluded keeps its (empty) row: lifting an exclusion puts
+        # its ratings back into the row that is there
+        add_up(db, f"""SELECT station_id, day, {", ".join(f"sum(score = {n} AND {COUNTED}) AS n{n}"
+                                                            for n in range(1, 6))}
+                       FROM ratings WHERE held_reason IS NULL GROUP BY station_id, day""")
+        db.execute(f"INSERT INTO station_totals (station_id, {COUNTS}, held, last_rated_at) "
+                   f"{RECOUNTS['station_totals'][1]}")
 
-    Set-based: the days are counted from the ratings, then every other rollup from the days
-    (a nation's 50 million station-days would take the better part of an hour through the
-    triggers, one by one); the triggers that keep them are set aside meanwhile and put back in
-    the same transaction. The digests' windows are dropped rather than refilled: the next
-    digest makes its own."""
+
+@contextmanager
+def triggers_aside(db):
+    """The triggers that keep the rollups of station_days set aside, and put back in the same
+    transaction, while add_up() does their work for many rows at once."""
     triggers = db.execute("""SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
                              AND tbl_name IN ('station_days', 'station_months')""").fetchall()
     for name, _ in triggers:
         db.execute(f"DROP TRIGGER {name}")
-    for table in (*RECOUNTS, "window_ends"):
-        db.execute(f"DELETE FROM {table}")
-    sums = ", ".join(f"sum(n{n})" for n in range(1, 6))
-    # a day whose ratings are all excluded keeps its (empty) row: lifting an exclusion puts its
-    # ratings back into the row that is there
-    counted_sums = ", ".join(f"sum(score = {n} AND {COUNTED})" for n in range(1, 6))
-    db.execute(f"""INSERT INTO station_days (station_id, day, {COUNTS})
-                   SELECT station_id, day, {counted_sums} FROM ratings WHERE held_reason IS NULL
-                   GROUP BY station_id, day""")
-    for statement in (
-            f"""INSERT INTO station_months SELECT station_id, substr(day, 1, 7), {sums}
-                FROM station_days GROUP BY 1, 2""",
-            f"""INSERT INTO station_weeks SELECT station_id, date(day, 'weekday 0', '-6 days'),
-                {sums} FROM station_days GROUP BY 1, 2""",
-            f"INSERT INTO city_days SELECT day, {sums} FROM station_days GROUP BY day",
-            f"""INSERT INTO district_days SELECT district, day, {sums} FROM station_days
-                JOIN stations ON stations.id = station_id GROUP BY 1, 2""",
-            f"""INSERT INTO district_months SELECT district, month, {sums} FROM station_months
-                JOIN stations ON stations.id = station_id GROUP BY 1, 2""",
-            f"""INSERT INTO group_months SELECT month, district, tier,
-                sum(n1 + n2 + n3 + n4 + n5 > 0), {sums} FROM station_months
-                JOIN stations ON stations.id = station_id GROUP BY 1, 2, 3""",
-            f"""INSERT INTO station_totals (station_id, {COUNTS}, held, last_rated_at)
-                {RECOUNTS['station_totals'][1]}"""):
-        db.execute(statement)
+    yield
     for _, sql in triggers:
         db.execute(sql)
+
+
+def add_up(db, days_sql: str, params=()) -> None:
+    """Add station-days, ``days_sql`` selecting (station_id, day, n1..n5) once per station and
+    day, to station_days and to every rollup kept from it, set-based: what the triggers do row
+    by row, for a whole import or rebuild. Call inside triggers_aside()."""
+    added_up = ", ".join(f"n{n} = n{n} + excluded.n{n}" for n in range(1, 6))
+    sums = ", ".join(f"sum(n{n})" for n in range(1, 6))
+    total = "n1 + n2 + n3 + n4 + n5"
+    db.execute("DROP TABLE IF EXISTS temp.added_days")
+    db.execute(f"CREATE TEMP TABLE added_days AS {days_sql}", params)
+    db.execute("DROP TABLE IF EXISTS temp.added_months")
+    # each station's month with what it held before: a month that held nothing makes the
+    # station one more rated in its group
+    db.execute(f"""CREATE TEMP TABLE added_months AS
+                   SELECT added.station_id, substr(day, 1, 7) AS month,
+                          {", ".join(f"sum(n{n}) AS n{n}" for n in range(1, 6))},
+                          coalesce((SELECT {total} FROM station_months AS held
+                                    WHERE held.station_id = added.station_id
+                                      AND held.month = substr(added.day, 1, 7)), 0) AS before
+                   FROM temp.added_days AS added GROUP BY 1, 2""")
+    for statement in (
+            f"""INSERT INTO station_days SELECT station_id, day, {COUNTS} FROM temp.added_days
+                WHERE true ON CONFLICT (station_id, day) DO UPDATE SET {added_up}""",
+            f"""INSERT INTO station_months SELECT station_id, month, {COUNTS} FROM temp.added_months
+                WHERE true ON CONFLICT (station_id, month) DO UPDATE SET {added_up}""",
+            f"""INSERT INTO group_months
+                SELECT month, district, tier, sum(before = 0 AND {total} > 0), {sums}
+                FROM temp.added_months JOIN stations ON stations.id = station_id GROUP BY 1, 2, 3
+                ON CONFLICT (month, district, tier) DO UPDATE SET
+                    rated = rated + excluded.rated, {added_up}""",
+            f"""INSERT INTO station_weeks SELECT station_id, date(day, 'weekday 0', '-6 days'), {sums}
+                FROM temp.added_days GROUP BY 1, 2
+                ON CONFLICT (station_id, monday) DO UPDATE SET {added_up}""",
+            f"""INSERT INTO city_days SELECT day, {sums} FROM temp.added_days GROUP BY day
+                ON CONFLICT (day) DO UPDATE SET {added_up}""",
+            f"""INSERT INTO district_days SELECT district, day, {sums} FROM temp.added_days
+                JOIN stations ON stations.id = station_id GROUP BY 1, 2
+                ON CONFLICT (district, day) DO UPDATE SET {added_up}""",
+            f"""INSERT INTO district_months SELECT district, month, {sums} FROM temp.added_months
+                JOIN stations ON stations.id = station_id GROUP BY 1, 2
+                ON CONFLICT (district, month) DO UPDATE SET {added_up}""",
+            f"""INSERT INTO station_windows SELECT end_day, station_id, {sums}
+                FROM temp.added_days JOIN window_ends ON day BETWEEN first_day AND end_day
+                GROUP BY 1, 2 ON CONFLICT (end_day, station_id) DO UPDATE SET {added_up}""",
+            """UPDATE window_ends SET ranking = NULL WHERE ranking IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM temp.added_days WHERE day BETWEEN first_day AND end_day)"""):
+        db.execute(statement)
+    db.execute("DROP TABLE temp.added_days")
+    db.execute("DROP TABLE temp.added_months")
