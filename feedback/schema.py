@@ -661,7 +661,8 @@ CREATE TRIGGER station_days_remove_around AFTER DELETE ON station_days BEGIN
     WHERE OLD.day BETWEEN first_day AND end_day AND ranking IS NOT NULL;
 END;
 -- a remembered ranking names stations: renaming one forgets them
-CREATE TRIGGER station_names_forget_rankings AFTER UPDATE OF code, name, district ON stations BEGIN
+CREATE TRIGGER station_names_forget_rankings AFTER UPDATE OF code, name, district ON stations
+    WHEN OLD.code IS NOT NEW.code OR OLD.name IS NOT NEW.name OR OLD.district IS NOT NEW.district BEGIN
     UPDATE window_ends SET ranking = NULL WHERE ranking IS NOT NULL;
 END;
 -- a station that changes district takes its counts along

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from feedback import scale
 from feedback.clock import add_months, day_start, to_utc_text
-from jobs.digest import sum_counts, summary
+from jobs.digest import sum_counts
 
 WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
 MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -48,10 +48,13 @@ def parse_month(text: str) -> date:
 
 
 def rated_summary(counts: dict[int, int]) -> dict:
-    """ratings_total, satisfaction_rate and mean_score of some counts."""
-    found = summary(counts)
-    return {"ratings_total": found["ratings_total"],
-            "satisfaction_rate": found["satisfaction_rate"], "mean_score": found["mean_score"]}
+    """ratings_total, satisfaction_rate and mean_score of some counts (a nation's monthly
+    report has 12 of these for each of thousands of districts)."""
+    total = sum(counts.values())
+    if not total:
+        return {"ratings_total": 0, "satisfaction_rate": None, "mean_score": None}
+    return {"ratings_total": total,
+            "satisfaction_rate": scale.satisfaction_rate(counts), "mean_score": scale.mean_score(counts)}
 
 
 # The weekly report
@@ -191,9 +194,11 @@ def load_week(db, monday: date, district: str | None = None) -> WeekData:
                     AND id NOT IN (SELECT station_id FROM station_weeks
                                    WHERE monday = ? AND n1 + n2 + n3 + n4 + n5 > 0)"""
     quiet_params = [sunday.isoformat(), *params, monday.isoformat()]
-    quiet = [dict(row) for row in db.query(
-        f"SELECT code, name, district {quiet_sql} ORDER BY code LIMIT {LIST_LIMIT}", quiet_params)]
-    quiet_total = db.execute(f"SELECT count(*) {quiet_sql}", quiet_params).fetchone()[0]
+    quiet, quiet_total = [], 0
+    for code, name, district_name, quiet_total in db.execute(
+            f"""SELECT code, name, district, count(*) OVER () {quiet_sql}
+                ORDER BY code LIMIT {LIST_LIMIT}""", quiet_params):
+        quiet.append({"code": code, "name": name, "district": district_name})
     # bad two weeks running: how far back each run goes is read for those stations only
     bad_weeks: dict[str, list[date]] = defaultdict(list)
     stations = {}
@@ -333,11 +338,11 @@ def load_month(db, first: date, tz) -> MonthData:
     flags_raised = db.execute("SELECT count(*) FROM flags WHERE flagged_on BETWEEN ? AND ?",
                               [first.isoformat(), last.isoformat()]).fetchone()[0]
     chart: dict[str, dict[str, dict[int, int]]] = defaultdict(dict)
-    for row in db.query(
-            """SELECT * FROM district_months WHERE month BETWEEN ? AND ?
-               AND n1 + n2 + n3 + n4 + n5 > 0""",
+    for district_name, month_name, *counts in db.execute(
+            """SELECT district, month, n1, n2, n3, n4, n5 FROM district_months
+               WHERE month BETWEEN ? AND ? AND n1 + n2 + n3 + n4 + n5 > 0""",
             [add_months(first, -(CHART_MONTHS - 1)).strftime("%Y-%m"), last.strftime("%Y-%m")]):
-        chart[row["district"]][row["month"]] = scale.counts_from_row(row)
+        chart[district_name][month_name] = dict(enumerate(counts, start=1))
     return MonthData(first=first, groups=groups, cases=cases, flags_raised=flags_raised,
                      decisions=decisions, chart=dict(chart), visits=visits)
 
