@@ -79,3 +79,17 @@ def test_a_long_list_shows_its_first_two_hundred_and_says_how_many_more(client, 
 def test_a_district_that_does_not_exist_is_a_404(client, history):
     sign_in(client, "boss")
     assert client.get("/digests/2026-11-27?district=火星区").status_code == 404
+
+
+@pytest.mark.parametrize("district", ["' OR '1'='1", "x" * 5000, "黄浦区\u202e", "%", "_"])
+def test_a_hostile_district_is_a_404_on_the_digest_and_the_weekly_report(client, history, district):
+    sign_in(client, "boss")
+    assert client.get("/digests/2026-11-27", query_string={"district": district}).status_code == 404
+    assert client.get("/reports/weeks/2026-W47", query_string={"district": district}).status_code == 404
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "99999999999999999999", "١", "abc", ""])
+def test_a_hostile_page_of_the_monthly_report_shows_its_first(client, history, page):
+    sign_in(client, "boss")
+    response = client.get("/reports/months/2026-10", query_string={"page": page})
+    assert response.status_code == 200 and "驿站服务月报" in response.get_data(as_text=True)
