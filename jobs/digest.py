@@ -171,19 +171,23 @@ def scope_days(db, first: date, last: date, where: str, params: list, district: 
     return {row["day"]: scale.counts_from_row(row) for row in rows}
 
 
-def by_district_on(db, day: date, where: str, params: list, named: bool):
-    """(district, counts) of the scope on ``day``: from the districts' rollup, or (for named
-    stations) from their station-days."""
-    if named:
-        rows = db.query(f"""SELECT district, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4,
-                                   sum(n5) n5 FROM station_days
-                            JOIN stations ON stations.id = station_id
-                            WHERE day = ? AND {where} GROUP BY district""", [day.isoformat(), *params])
-    else:
-        rows = db.query(f"""SELECT * FROM district_days WHERE day = ?
-                            AND district IN (SELECT district FROM stations WHERE {where})""",
-                        [day.isoformat(), *params])
-    return [(row["district"], scale.counts_from_row(row)) for row in rows]
+def districts_between(db, first: date, last: date, where: str, params: list,
+                      named: bool = False) -> dict:
+    """District → counts from ``first`` to ``last`` for every district of the scope (those
+    without ratings too): from the districts' own rollup, or for named stations (a manager's
+    digest) from their station-days, since their districts hold other stations too."""
+    found = {row["district"]: {} for row in db.query(
+        f"SELECT DISTINCT district FROM stations WHERE {where}", params)}
+    source = ("""station_days JOIN stations ON stations.id = station_id
+                 WHERE day BETWEEN ? AND ? AND {where}""" if named else
+              """district_days WHERE day BETWEEN ? AND ?
+                 AND district IN (SELECT district FROM stations WHERE {where})""")
+    for row in db.query(
+            f"""SELECT district, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
+                FROM {source.format(where=where)} GROUP BY district""",
+            [first.isoformat(), last.isoformat(), *params]):
+        found[row["district"]] = scale.counts_from_row(row)
+    return found
 
 
 def load(db, day: date, district: str | None = None, codes: list[str] | None = None) -> DigestData:
@@ -209,19 +213,16 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
         last = last_rated.get(station.pop("id"))
         station["last_rated_day"] = date.fromisoformat(last) if last else None
 
-    districts = {row["district"]: {} for row in db.query(
-        f"SELECT DISTINCT district FROM stations WHERE {where}", params)}
-    for district_name, counts in by_district_on(db, day, where, params, codes is not None):
-        districts[district_name] = counts
-    trend_days = scope_days(db, day - timedelta(days=TREND_DAYS - 1), day, where, params, district,
-                            codes is not None)
-    trend = [(d, trend_days.get(d.isoformat(), {}))
+    districts = districts_between(db, day, day, where, params, named=codes is not None)
+    # one read of the days for the trend and the ranking window's overall mean (not another
+    # pass over the stations)
+    days = scope_days(db, min(first, day - timedelta(days=TREND_DAYS - 1)), day, where, params,
+                      district, codes is not None)
+    trend = [(d, days.get(d.isoformat(), {}))
              for d in (day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS))]
-
-    # the overall mean of the window from the days' rollups rather than another pass over the
-    # stations; the best are read to twice RANKED, all the rule of build() needs to know
+    # the best are read to twice RANKED, all the rule of build() needs to know
     overall = scale.mean_score(sum_counts(
-        scope_days(db, first, day, where, params, district, codes is not None).values()))
+        counts for d, counts in days.items() if d >= first.isoformat()))
     scope = "" if where == "1" else f"AND station_id IN (SELECT id FROM stations WHERE {where})"
 
     def rank() -> dict:

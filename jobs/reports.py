@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from feedback import scale
 from feedback.clock import add_months, day_start, to_utc_text
-from jobs.digest import sum_counts
+from jobs.digest import districts_between, sum_counts
 
 WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
 MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -172,19 +172,6 @@ def load_steps(db, where: str, params: list) -> list[dict]:
             JOIN stations ON stations.id = cases.station_id WHERE {where}""", params)]
 
 
-def counts_by_district(db, first: date, last: date, where: str, params: list) -> dict:
-    """district → counts from ``first`` to ``last``, for every district of the scope."""
-    found = {row["district"]: {} for row in db.query(
-        f"SELECT DISTINCT district FROM stations WHERE {where}", params)}
-    for row in db.query(
-            f"""SELECT district, sum(n1) n1, sum(n2) n2, sum(n3) n3, sum(n4) n4, sum(n5) n5
-                FROM district_days WHERE day BETWEEN ? AND ?
-                AND district IN (SELECT district FROM stations WHERE {where}) GROUP BY district""",
-            [first.isoformat(), last.isoformat(), *params]):
-        found[row["district"]] = scale.counts_from_row(row)
-    return found
-
-
 def load_week(db, monday: date, district: str | None = None) -> WeekData:
     where, params = scope_sql(district)
     sunday = monday + timedelta(days=6)
@@ -215,8 +202,8 @@ def load_week(db, monday: date, district: str | None = None) -> WeekData:
         stations[code] = {"name": name, "district": district_name}
     return WeekData(
         monday=monday, stations=stations, quiet=quiet, quiet_total=quiet_total,
-        counts=counts_by_district(db, monday, sunday, where, params),
-        previous=counts_by_district(db, monday - timedelta(days=7), monday - timedelta(days=1),
+        counts=districts_between(db, monday, sunday, where, params),
+        previous=districts_between(db, monday - timedelta(days=7), monday - timedelta(days=1),
                                     where, params),
         bad_weeks=bad_weeks, case_steps=load_steps(db, where, params), scope=district)
 
