@@ -138,8 +138,10 @@ def test_nearest_is_what_measuring_every_station_gives(app, db, finder_stations,
     assert finder.nearest(db, asked, local_now) == every[:limit]
 
 
+# Both points stay inside the box where GCJ-02 applies (longitude 73.66 to 135.05, latitude up to
+# 53.55): across its edge the shift stops at once, and no two stations are on either side of it.
 @settings(max_examples=3000, deadline=None)
-@given(lat=st.floats(18.0, 54.0), lon=st.floats(73.5, 135.0), bearing=st.floats(0, 6.283),
+@given(lat=st.floats(18.0, 53.0), lon=st.floats(74.2, 134.5), bearing=st.floats(0, 6.283),
        degrees=st.floats(0, 0.5))
 def test_the_finders_box_margin_covers_the_gcj02_drift_anywhere_in_china(lat, lon, bearing, degrees):
     import math
