@@ -109,15 +109,13 @@ def add_ratings(db, count: int) -> None:
                                          once_key, device_id)
                     SELECT CASE WHEN station % {BUSY_SHARE} = 0 THEN {BUSY}
                                 ELSE 1 + (station / {BUSY_SHARE}) % {STATIONS} END,
-                           strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch'),
-                           date(at + 8 * 3600, 'unixepoch'),
+                           at, date(at + 8 * 3600, 'unixepoch'),
                            CAST(substr('{scores}', 1 + pick % {len(SCORES)}, 1) AS INTEGER),
                            CASE WHEN kind < 8 THEN ''
                                 ELSE json_extract(json_array({comments}),
                                                   '$[' || ((pick / 8) % {len(COMMENTS)}) || ']') END,
                            CASE WHEN kind < 8 THEN 'form' ELSE 'import' END,
-                           CASE WHEN kind < 8 THEN 'form:' || lower(hex(randomblob(11)))
-                                ELSE 'import:' || lower(hex(randomblob(16))) || ':1' END,
+                           randomblob(12),  -- a once key as stored (feedback.db.once_key)
                            CASE WHEN kind < 8 THEN 1 + pick % ? END
                     FROM drawn""",
                 [size, first, span, devices])

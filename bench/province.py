@@ -23,7 +23,7 @@ def main() -> None:
     os.environ.setdefault("FEEDBACK_SECRET_KEY", "bench-secret")
     from app import create_app
     from feedback import stations
-    from feedback.clock import FixedClock, to_utc_text
+    from feedback.clock import FixedClock, to_epoch
     from feedback.db import get_db, write
     from feedback.ratings import record
     from jobs import tasks
@@ -48,7 +48,7 @@ def main() -> None:
                     values = []
                     for _ in range(min(batch, RATINGS - offset)):
                         at = first + timedelta(seconds=random_source.random() * span)
-                        values.append((random_source.randrange(1, STATIONS - 300), to_utc_text(at),
+                        values.append((random_source.randrange(1, STATIONS - 300), to_epoch(at),
                                        at.astimezone(TZ).date().isoformat(),
                                        random_source.choice((5, 5, 5, 4, 4, 3, 2, 1)), "import"))
                     db.conn.executemany(

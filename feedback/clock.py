@@ -1,7 +1,8 @@
 """The one clock, and where days and months begin in FEEDBACK_TIMEZONE.
 
 Instants are stored as UTC text (``2026-11-28T04:08:39Z``) so they sort and compare as
-strings; days and months are always computed in the configured zone.
+strings, except a rating's, which is whole seconds since 1970 (there are a hundred million of
+them); days and months are always computed in the configured zone.
 """
 import re
 from datetime import date, datetime, time, timedelta, timezone
@@ -51,11 +52,28 @@ def from_utc_text(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(timezone.utc)
 
 
-def local_iso(text: str | None, tz: ZoneInfo) -> str | None:
-    """Stored UTC text as ISO 8601 with the local offset, or None."""
-    if text is None:
+def to_epoch(instant: datetime) -> int:
+    """An aware datetime as a rating stores it: whole seconds since 1970, UTC."""
+    return int(instant.timestamp())
+
+
+def from_epoch(seconds: int) -> datetime:
+    """A rating's stored instant back to an aware datetime."""
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def sql_utc_text(seconds: str) -> str:
+    """SQL turning the expression ``seconds`` (a rating's instant) into the stored UTC text."""
+    return f"strftime('{UTC_FORMAT}', {seconds}, 'unixepoch')"
+
+
+def local_iso(stored: str | int | None, tz: ZoneInfo) -> str | None:
+    """A stored instant (UTC text, or a rating's seconds) as ISO 8601 with the local offset, or
+    None."""
+    if stored is None:
         return None
-    return from_utc_text(text).astimezone(tz).isoformat()
+    instant = from_epoch(stored) if isinstance(stored, int) else from_utc_text(stored)
+    return instant.astimezone(tz).isoformat()
 
 
 def local_day(instant: datetime, tz: ZoneInfo) -> date:

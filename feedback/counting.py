@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from feedback import devices
 from feedback.clock import to_utc_text
+from feedback.ratings import between_days
 
 REPEAT, STAFF_DEVICE, EXCLUDED = "repeat", "staff_device", "excluded"
 MAX_REASON = 1000
@@ -40,11 +41,12 @@ def device_and_hold(db, hashed: str | None, station_id: int, day: date,
     query in the common case. Call inside write()."""
     if hashed is None:
         return None, None
+    that_day, values = between_days(day, day)
     row = db.execute(
-        """SELECT id, staff_since IS NOT NULL,
-                  EXISTS (SELECT 1 FROM ratings WHERE device_id = devices.id AND day = ?
-                          AND station_id = ?)
-           FROM devices WHERE key_hash = ?""", [day.isoformat(), station_id, hashed]).fetchone()
+        f"""SELECT id, staff_since IS NOT NULL,
+                   EXISTS (SELECT 1 FROM ratings WHERE station_id = ? AND {that_day}
+                           AND device_id = devices.id)
+            FROM devices WHERE key_hash = ?""", [station_id, *values, hashed]).fetchone()
     if row is None:
         return devices.find_or_add(db, hashed, now)["id"], None
     return row[0], held_reason(bool(row[1]), bool(row[2]))
@@ -91,10 +93,11 @@ def exclude_device(db, station_id: int, device_label: str, first: date, last: da
         """INSERT INTO exclusions (station_id, device_id, from_day, to_day, reason, by, at)
            VALUES (?, ?, ?, ?, ?, ?, ?)""",
         [station_id, device[0], first.isoformat(), last.isoformat(), reason, by, to_utc_text(now)])
+    days, values = between_days(first, last)
     covered = db.execute(
-        """INSERT INTO excluded_ratings (rating_id, exclusion_id)
-           SELECT id, ? FROM ratings WHERE device_id = ? AND station_id = ? AND day BETWEEN ? AND ?""",
-        [cursor.lastrowid, device[0], station_id, first.isoformat(), last.isoformat()]).rowcount
+        f"""INSERT INTO excluded_ratings (rating_id, exclusion_id)
+            SELECT id, ? FROM ratings WHERE station_id = ? AND {days} AND device_id = ?""",
+        [cursor.lastrowid, station_id, *values, device[0]]).rowcount
     _history(db, station_id, "excluded",
              f"device {device_label}, {first}–{last}, {covered} rating(s): {reason}", by, now)
     return {"id": cursor.lastrowid, "ratings": covered}

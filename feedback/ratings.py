@@ -2,12 +2,13 @@
 import hashlib
 import unicodedata
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlite_utils import Database
 
 from feedback import rollups
-from feedback.clock import local_day, local_iso, to_utc_text
+from feedback.clock import local_day, local_iso, sql_utc_text, to_epoch, to_utc_text
+from feedback.db import once_key as stored_once_key
 
 MAX_COMMENT = 500          # what the form accepts
 MAX_IMPORTED_COMMENT = 2000  # an earlier system may have kept longer ones; refuse rather than cut
@@ -23,11 +24,16 @@ def between_days(first: date, last: date | None = None, table: str = "ratings") 
     of its local day in any zone), so the (station_id, rated_at) index reads only that range
     rather than the station's whole history."""
     where = f"{table}.rated_at >= ? AND {table}.day >= ?"
-    values = [(first - timedelta(days=1)).isoformat(), first.isoformat()]
+    values = [utc_midnight(first - timedelta(days=1)), first.isoformat()]
     if last is not None:
         where += f" AND {table}.rated_at < ? AND {table}.day <= ?"
-        values += [(last + timedelta(days=2)).isoformat(), last.isoformat()]
+        values += [utc_midnight(last + timedelta(days=2)), last.isoformat()]
     return where, values
+
+
+def utc_midnight(day: date) -> int:
+    """The stored instant (feedback.clock.to_epoch) of midnight UTC starting ``day``."""
+    return to_epoch(datetime.combine(day, time(), timezone.utc))
 
 
 def normalise_newlines(text: str) -> str:
@@ -43,8 +49,8 @@ def has_control_characters(text: str) -> bool:
 def record(db: Database, *, station_id: int, rated_at: datetime, score: int, comment: str = "",
            reasons: tuple[str, ...] = (), source: str, once_key: str | None, tz,
            device_id: int | None = None, held_reason: str | None = None) -> int | None:
-    """Insert one rating (the rollups follow by trigger); its id, or None if ``once_key`` was
-    seen before. ``held_reason`` (feedback.counting) keeps it out of the counts.
+    """Insert one rating (the rollups follow by trigger); its id, or None if ``once_key`` (text,
+    stored hashed: feedback.db.once_key) was seen before. ``held_reason`` (feedback.counting) keeps it out of the counts.
 
     Call inside write().
     """
@@ -55,8 +61,8 @@ def record(db: Database, *, station_id: int, rated_at: datetime, score: int, com
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (once_key) DO NOTHING
         """,
-        [station_id, to_utc_text(rated_at), local_day(rated_at, tz).isoformat(), score,
-         comment, ";".join(reasons), source, once_key, device_id, held_reason],
+        [station_id, to_epoch(rated_at), local_day(rated_at, tz).isoformat(), score,
+         comment, ";".join(reasons), source, stored_once_key(once_key), device_id, held_reason],
     )
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
@@ -85,10 +91,10 @@ def stage_imported(db: Database, rows) -> int:
     stays flat whatever the file's size. Call inside write()."""
     db.execute("DROP TABLE IF EXISTS temp.imported")
     db.execute("""CREATE TEMP TABLE imported (line INTEGER PRIMARY KEY, station_id INTEGER,
-                  rated_at TEXT, day TEXT, score INTEGER, comment TEXT, identity BLOB)""")
+                  rated_at INTEGER, day TEXT, score INTEGER, comment TEXT, identity BLOB)""")
     staged, chunk = 0, []
     for line, row in rows:
-        chunk.append((line, row["station_id"], to_utc_text(row["rated_at"]), row["day"].isoformat(),
+        chunk.append((line, row["station_id"], to_epoch(row["rated_at"]), row["day"].isoformat(),
                       row["score"], row["comment"], row["identity"]))
         if len(chunk) == 10_000:
             staged += len(chunk)
@@ -108,7 +114,7 @@ def insert_staged(db: Database) -> int:
         added = db.execute(
             """INSERT INTO ratings (station_id, rated_at, day, score, comment, source, once_key)
                SELECT station_id, rated_at, day, score, comment, 'import',
-                      'import:' || lower(hex(identity)) || ':' || occurrence
+                      once_key('import:' || lower(hex(identity)) || ':' || occurrence)
                FROM (SELECT *, row_number() OVER (PARTITION BY identity ORDER BY line) AS occurrence
                      FROM temp.imported)
                WHERE true ORDER BY 7  -- in key order: the unique index is walked once, start to end
@@ -134,7 +140,7 @@ def bulk(db: Database):
         rollups.add_up(db, f"""SELECT station_id, day, {counts} FROM ratings WHERE id > ?
                                GROUP BY station_id, day""", [before])
     db.execute(f"""INSERT INTO station_totals (station_id, n1, n2, n3, n4, n5, last_rated_at)
-                   SELECT station_id, {counts}, max(rated_at) FROM ratings WHERE id > ?
+                   SELECT station_id, {counts}, {sql_utc_text('max(rated_at)')} FROM ratings WHERE id > ?
                    GROUP BY station_id
                    ON CONFLICT (station_id) DO UPDATE SET {added_up},
                        last_rated_at = max(coalesce(last_rated_at, ''), excluded.last_rated_at)""",

@@ -7,6 +7,8 @@ of station-days would take the better part of an hour through the triggers one b
 """
 from contextlib import contextmanager
 
+from feedback.clock import sql_utc_text
+
 COUNTS = "n1, n2, n3, n4, n5"
 COUNTED = ("held_reason IS NULL AND NOT EXISTS "
            "(SELECT 1 FROM excluded_ratings WHERE rating_id = ratings.id)")
@@ -41,7 +43,7 @@ RECOUNTS = {
     "station_totals": ("station_id", f"""
         SELECT station_id, {", ".join(f"sum(score = {n} AND {COUNTED}) AS n{n}" for n in range(1, 6))},
                sum(NOT ({COUNTED})) AS held,
-               max(CASE WHEN {COUNTED} THEN rated_at END) AS last_rated_at
+               {sql_utc_text(f"max(CASE WHEN {COUNTED} THEN rated_at END)")} AS last_rated_at
         FROM ratings GROUP BY station_id"""),
 }
 NOT_EMPTY = {"station_totals": "n1 + n2 + n3 + n4 + n5 + held > 0 OR last_rated_at IS NOT NULL"}

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from feedback.clock import from_utc_text, local_iso, to_utc_text
+from feedback.clock import from_epoch, local_iso, to_utc_text
 from feedback.geo import distance_m
 
 SINGLE_DEVICE_DAYS = 90   # a station kept alive by one phone: counted ratings over 90 days
@@ -127,7 +127,7 @@ def load(db, today: date, tz) -> tuple[dict[str, dict], list[Rating], dict]:
                WHERE day >= ? AND stations.status = 'listed' GROUP BY code""", [since_90]):
         per_station[row["code"]] = {**row, "labels": sorted(filter(None, (row["labels"] or "").split(",")))}
     since = (today - timedelta(days=RECENT_DAYS - 1)).isoformat()
-    recent = [Rating(row["id"], row["code"], from_utc_text(row["rated_at"]), row["day"], row["label"])
+    recent = [Rating(row["id"], row["code"], from_epoch(row["rated_at"]), row["day"], row["label"])
               for row in db.query(
                   """SELECT ratings.id, code, rated_at, day, label FROM ratings
                      JOIN stations ON stations.id = station_id

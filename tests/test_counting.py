@@ -220,7 +220,8 @@ def recount(db):
                   sum(score = 5) FROM counted_ratings GROUP BY station_id, day""")}
     totals = {row[0]: tuple(row[1:]) for row in db.execute(
         """SELECT station_id, sum(score = 1), sum(score = 2), sum(score = 3), sum(score = 4),
-                  sum(score = 5), max(rated_at) FROM counted_ratings GROUP BY station_id""")}
+                  sum(score = 5), strftime('%Y-%m-%dT%H:%M:%SZ', max(rated_at), 'unixepoch')
+           FROM counted_ratings GROUP BY station_id""")}
     held = {row[0]: row[1] for row in db.execute(
         """SELECT station_id, count(*) FROM ratings WHERE id NOT IN (SELECT id FROM counted_ratings)
            GROUP BY station_id""")}

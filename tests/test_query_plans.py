@@ -4,7 +4,11 @@ import re
 
 import pytest
 
+from test_rating_page import form_path, once_key  # noqa: F401 (fixture)
 from test_staff import make_user, sign_in  # noqa: F401 (fixture)
+
+from feedback.counting import exclude_device
+from feedback.db import write
 
 # Tables whose rows grow with the history: a plan may search them by an index, never scan them.
 HISTORY = ("ratings", "station_days", "rating_details", "excluded_ratings", "station_weeks",
@@ -38,7 +42,7 @@ def whole_scans(db, statements: list[str]) -> list[str]:
     """The statements among these whose plan reads a history table from end to end."""
     found = []
     for sql in statements:
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT INTO EXCLUDED_RATINGS")):
             continue
         plan = "\n".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
         if WHOLE_SCAN.search(plan):
@@ -72,4 +76,27 @@ def test_the_staff_pages_hot_reads_scan_no_history(client, db, traced, make_user
     sign_in(client, "wang")
     traced.clear()
     assert client.get(path).status_code == 200
+    assert whole_scans(db, traced) == []
+
+
+def test_a_workers_rating_and_its_repeat_rule_scan_no_history(client, db, traced, form_path):
+    traced.clear()
+    for _ in range(2):  # the second is this phone's repeat today, found by the repeat rule
+        key = once_key(client.get(form_path).get_data(as_text=True))
+        assert client.post(form_path, data={"score": "4", "key": key}).status_code == 303
+    assert whole_scans(db, traced) == []
+    assert [row[0] for row in db.execute(
+        "SELECT held_reason FROM ratings WHERE source = 'form' ORDER BY id")] == [None, "repeat"]
+
+
+def test_an_exclusion_of_a_devices_ratings_scans_no_history(db, traced, clock, form_path, client):
+    key = once_key(client.get(form_path).get_data(as_text=True))
+    client.post(form_path, data={"score": "2", "key": key})
+    label = db.execute("SELECT label FROM devices").fetchone()[0]
+    traced.clear()
+    with write(db):
+        taken = exclude_device(db, 1, label, clock.now().date(), clock.now().date(), "a test",
+                               "li", clock.now())
+    assert taken["ratings"] == 1
+    assert any(sql.startswith("INSERT INTO excluded_ratings") for sql in traced)
     assert whole_scans(db, traced) == []

@@ -1,5 +1,7 @@
 """`ratings import`: time notations, local day and month edges, all or nothing, once only;
 `ratings export`."""
+from datetime import datetime, timezone
+
 import pytest
 from conftest import NOON
 
@@ -55,7 +57,7 @@ def test_station_without_ratings_has_null_rate_and_last_rating(client, stations_
 def test_stored_instants_are_utc(db, history_loaded):
     stored = [row["rated_at"] for row in db.query(
         "SELECT rated_at FROM ratings WHERE comment LIKE 'Tokyo%'")]
-    assert stored == ["2026-11-01T00:30:00Z"]
+    assert stored == [datetime(2026, 11, 1, 0, 30, tzinfo=timezone.utc).timestamp()]
 
 
 def test_importing_the_same_file_twice_adds_nothing(runner, write_file, db, history_loaded):
@@ -174,7 +176,7 @@ def test_ratings_export_a_range_of_days_with_whether_each_counted(runner, write_
                                                                   db):
     history = EXPORTED + "ST-001,2026-10-02T09:00:00,2,=HYPERLINK(\"x\")\n"
     assert runner.invoke(args=["ratings", "import", write_file("r.csv", history)]).exit_code == 0
-    eleven = db.execute("SELECT id FROM ratings WHERE rated_at = '2026-10-01T03:00:00Z'").fetchone()[0]
+    eleven = db.execute("SELECT id FROM ratings WHERE rated_at = unixepoch('2026-10-01T03:00:00Z')").fetchone()[0]
     with write(db):
         exclude_rating(db, eleven, "a test", "li", NOON)
     result = runner.invoke(args=["ratings", "export", "-", "--from", "2026-10-01", "--to", "2026-10-31"])

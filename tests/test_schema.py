@@ -106,3 +106,61 @@ def test_several_processes_writing_at_once_lose_nothing(db_path, db, stations_lo
     assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 800
     totals = db.execute("SELECT n1 + n2 + n3 + n4 + n5, n1, n5 FROM station_totals").fetchone()
     assert totals == (800, 160, 160)
+
+
+def test_ratings_made_compact_in_place_keep_their_instants_keys_and_references(db_path, clock):
+    """V14 rebuilds the ratings (instants as seconds, once keys as 12 bytes): a file imported
+    before it and a form sent before it still count once after it, and every table that refers
+    to a rating still does."""
+    from datetime import datetime, timezone
+    from urllib.parse import urlsplit
+
+    from feedback import rollups
+    from feedback.db import once_key, write
+    from feedback.ratings import rating_identity
+
+    old = connect(db_path)
+    schema.migrate(old, upto=13)
+    rated = datetime(2024, 1, 1, 2, 0, tzinfo=timezone.utc)
+    imported = "import:" + rating_identity("ST-001", rated, 2, "旧").hex() + ":1"
+    with write(old):
+        old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
+                       created_at, updated_at) VALUES ('ST-001', '老驿站', '黄浦区', 'city', 'fixed',
+                       '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""")
+        old.execute("INSERT INTO devices (key_hash, label, created_at) VALUES ('h', 'D-1', '2024-01-01T00:00:00Z')")
+        old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, comment, source, once_key)
+                       VALUES (1, '2024-01-01T02:00:00Z', '2024-01-01', 2, '旧', 'import', ?)""", [imported])
+        old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source, once_key, device_id)
+                       VALUES (1, '2024-01-02T03:04:05Z', '2024-01-02', 5, 'form',
+                               'form:sent-before-the-change', 1)""")
+        old.execute("INSERT INTO rating_details VALUES (2, '很好', '', '2024-01-02T03:05:00Z')")
+        old.execute("""INSERT INTO exclusions (station_id, rating_id, reason, by, at)
+                       VALUES (1, 2, 'a test', 'li', '2024-01-03T00:00:00Z')""")
+        old.execute("INSERT INTO excluded_ratings VALUES (2, 1)")
+    old.close()
+
+    app = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
+    db = app.extensions["feedback.db"].get()
+    assert schema.version(db) == len(schema.MIGRATIONS)
+    assert list(db.execute("SELECT id, rated_at, once_key FROM ratings ORDER BY id")) == [
+        (1, int(rated.timestamp()), once_key(imported)),
+        (2, int(datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()),
+         once_key("form:sent-before-the-change"))]
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    for table in ("rating_details", "exclusions", "excluded_ratings", "case_ratings"):
+        assert "REFERENCES ratings (id)" in db.execute(
+            "SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()[0]
+    assert db.execute("SELECT n2, n5, last_rated_at FROM station_totals").fetchone() == (
+        1, 0, "2024-01-01T02:00:00Z")  # the excluded rating stays out
+    assert rollups.differences(db) == []
+
+    runner = app.test_cli_runner()
+    path = f"{db_path}.csv"
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("station_code,rated_at,score,comment\nST-001,2024-01-01T10:00:00,2,旧\n")
+    assert runner.invoke(args=["ratings", "import", path]).exit_code == 0
+    form = urlsplit(runner.invoke(args=["stations", "url", "ST-001"]).output.strip()).path
+    resent = app.test_client().post(form, data={"score": "5", "key": "sent-before-the-change"})
+    assert resent.status_code == 303
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 2  # both counted once
+    app.extensions["feedback.db"].close()

@@ -14,7 +14,7 @@ from feedback import charts as charts_geometry
 from feedback import stations as station_rules
 from feedback import visits as visits_rules
 from feedback.accounts import visible_stations_sql
-from feedback.clock import add_months, from_utc_text, local_iso, month_start, parse_day
+from feedback.clock import add_months, from_epoch, local_iso, month_start, parse_day
 from feedback.db import get_db, write
 from feedback.i18n import TIER_LABELS
 from feedback.imports import neutralise_formula
@@ -356,7 +356,7 @@ def station_evidence(db, station: dict, today: date, tz) -> dict:
             f"""SELECT rated_at, score, coalesce(nullif(rating_details.reasons, ''), counted_ratings.reasons) AS reasons
                 FROM counted_ratings LEFT JOIN rating_details ON rating_details.rating_id = counted_ratings.id
                 WHERE station_id = ? AND {days}""", [station["id"], *values]):
-        local = from_utc_text(row["rated_at"]).astimezone(tz)
+        local = from_epoch(row["rated_at"]).astimezone(tz)
         heat[local.weekday()][local.hour] += 1
         if scale.is_bad(row["score"]):
             for reason in filter(None, row["reasons"].split(";")):

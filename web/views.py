@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from feedback import cases, clock, counting, devices, events, finder, geo, i18n, scale, stations
 from feedback.clock import local_day
-from feedback.db import get_db, write
+from feedback.db import get_db, once_key, write
 from feedback.ratings import (MAX_COMMENT, REASONS, add_details, has_control_characters,
                               normalise_newlines, record)
 from feedback.scale import LABELS, SCORES, is_bad
@@ -110,7 +110,7 @@ def rate(code: str, token: str):
             metrics.RATINGS_RECORDED.labels(counted="no" if held else "yes").inc()
         if rating_id is None:  # a resent form: the rating its first sending made
             rating_id = db.execute("SELECT id FROM ratings WHERE once_key = ?",
-                                   [f"form:{key}"]).fetchone()[0]
+                                   [once_key(f"form:{key}")]).fetchone()[0]
         elif held is None and is_bad(score):  # a counted bad rating asks for a follow-up
             cases.open_or_join(db, station["id"], rating_id, now, tz,
                                current_app.config["FOLLOWUP_DAYS"])
