@@ -115,7 +115,7 @@ def add_ratings(db, count: int) -> None:
                                 ELSE json_extract(json_array({comments}),
                                                   '$[' || ((pick / 8) % {len(COMMENTS)}) || ']') END,
                            CASE WHEN kind < 8 THEN 'form' ELSE 'import' END,
-                           randomblob(12),  -- a once key as stored (feedback.db.once_key)
+                           CASE WHEN kind < 8 THEN randomblob(12) END,  -- a form's once key, as stored
                            CASE WHEN kind < 8 THEN 1 + pick % ? END
                     FROM drawn""",
                 [size, first, span, devices])

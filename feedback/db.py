@@ -14,8 +14,8 @@ ONCE_KEY_BYTES = 12  # 96 bits: no two of a billion keys alike, in all likelihoo
 
 
 def once_key(text: str | None) -> bytes | None:
-    """How a rating's once key (``form:…``, ``import:…``) is stored: the first bytes of its
-    SHA-256, a quarter of the text's size in the table and in its unique index."""
+    """How a form's once key (``form:…``) is stored: the first bytes of its SHA-256, half the
+    text's size in the table and in its unique index."""
     if text is None:
         return None
     return hashlib.sha256(text.encode()).digest()[:ONCE_KEY_BYTES]
@@ -31,7 +31,7 @@ def connect(path: str) -> Database:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    # for an import's keys and the migration that made them bytes; no view or trigger uses it
+    # for the migration that made the keys bytes; no view or trigger uses it
     conn.create_function("once_key", 1, once_key, deterministic=True)
     return QueuedDatabase(conn, path)
 

@@ -9,8 +9,7 @@ from typing import Iterator
 
 from feedback import stations
 from feedback.clock import local_day, parse_instant
-from feedback.ratings import (MAX_IMPORTED_COMMENT, has_control_characters, normalise_newlines,
-                              rating_identity)
+from feedback.ratings import MAX_IMPORTED_COMMENT, has_control_characters, normalise_newlines
 
 RATING_COLUMNS = ("station_code", "rated_at", "score", "comment")
 RATING_REQUIRED = ("station_code", "rated_at", "score")
@@ -168,7 +167,7 @@ def parse_stations(binary) -> Parsed:
 def parse_ratings(binary, station_ids: dict[str, int], tz,
                   now: datetime) -> Iterator[tuple[int, dict | None, list[str]]]:
     """Validate a ratings file as it is read, against the known station codes: yields
-    (line, row, []) for a good row, carrying its identity, or (line, None, reasons)."""
+    (line, row, []) for a good row, or (line, None, reasons)."""
     for line, record, problem in records(binary, RATING_COLUMNS, RATING_REQUIRED):
         if problem:
             yield line, None, [problem]
@@ -197,5 +196,4 @@ def parse_ratings(binary, station_ids: dict[str, int], tz,
             continue
         score = int(score_text)
         yield line, {"station_id": station_ids[code], "rated_at": rated_at,
-                     "day": local_day(rated_at, tz), "score": score, "comment": comment,
-                     "identity": rating_identity(code, rated_at, score, comment)}, []
+                     "day": local_day(rated_at, tz), "score": score, "comment": comment}, []

@@ -1,5 +1,4 @@
 """Recording ratings, each exactly once, and what a worker's text may hold."""
-import hashlib
 import unicodedata
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
@@ -59,7 +58,7 @@ def record(db: Database, *, station_id: int, rated_at: datetime, score: int, com
         INSERT INTO ratings (station_id, rated_at, day, score, comment, reasons, source, once_key,
                              device_id, held_reason)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (once_key) DO NOTHING
+        ON CONFLICT (once_key) WHERE once_key IS NOT NULL DO NOTHING
         """,
         [station_id, to_epoch(rated_at), local_day(rated_at, tz).isoformat(), score,
          comment, ";".join(reasons), source, stored_once_key(once_key), device_id, held_reason],
@@ -79,46 +78,46 @@ def add_details(db: Database, rating_id: int, comment: str, reasons: tuple[str, 
     return cursor.rowcount == 1
 
 
-def rating_identity(station_code: str, rated_at: datetime, score: int, comment: str) -> bytes:
-    """A compact digest of what an imported rating says."""
-    text = f"{station_code}\x1f{to_utc_text(rated_at)}\x1f{score}\x1f{comment}"
-    return hashlib.sha256(text.encode()).digest()[:16]
-
-
 def stage_imported(db: Database, rows) -> int:
     """Hold the good rows of an import, (line, row) with ``row`` as ``parse_ratings`` gives it,
     in a temporary table on disk until the whole file is known good; returns how many. Memory
     stays flat whatever the file's size. Call inside write()."""
     db.execute("DROP TABLE IF EXISTS temp.imported")
     db.execute("""CREATE TEMP TABLE imported (line INTEGER PRIMARY KEY, station_id INTEGER,
-                  rated_at INTEGER, day TEXT, score INTEGER, comment TEXT, identity BLOB)""")
+                  rated_at INTEGER, day TEXT, score INTEGER, comment TEXT)""")
     staged, chunk = 0, []
     for line, row in rows:
         chunk.append((line, row["station_id"], to_epoch(row["rated_at"]), row["day"].isoformat(),
-                      row["score"], row["comment"], row["identity"]))
+                      row["score"], row["comment"]))
         if len(chunk) == 10_000:
             staged += len(chunk)
-            db.conn.executemany("INSERT INTO temp.imported VALUES (?, ?, ?, ?, ?, ?, ?)", chunk)
+            db.conn.executemany("INSERT INTO temp.imported VALUES (?, ?, ?, ?, ?, ?)", chunk)
             chunk.clear()
-    db.conn.executemany("INSERT INTO temp.imported VALUES (?, ?, ?, ?, ?, ?, ?)", chunk)
+    db.conn.executemany("INSERT INTO temp.imported VALUES (?, ?, ?, ?, ?, ?)", chunk)
     return staged + len(chunk)
 
 
 def insert_staged(db: Database) -> int:
     """Move the staged import into the ratings, each row once, and return how many were new.
 
-    A row's once_key is its identity and its occurrence among identical rows of the file, so a
-    file imported twice adds nothing twice while real repeats in one file all count. Rolled up
-    in bulk(). Call inside write()."""
+    An imported rating is what it says: its station, instant, score and comment. The n-th of
+    identical rows in a file is new only if fewer than n such ratings were imported before, so a
+    file imported twice adds nothing twice while real repeats in one file all count. That is
+    looked up through the (station_id, rated_at) index, which every rating needs anyway, rather
+    than through a key of its own: no key to store, no random index to write. Rolled up in
+    bulk(). Call inside write()."""
     with bulk(db):
         added = db.execute(
-            """INSERT INTO ratings (station_id, rated_at, day, score, comment, source, once_key)
-               SELECT station_id, rated_at, day, score, comment, 'import',
-                      once_key('import:' || lower(hex(identity)) || ':' || occurrence)
-               FROM (SELECT *, row_number() OVER (PARTITION BY identity ORDER BY line) AS occurrence
-                     FROM temp.imported)
-               WHERE true ORDER BY 7  -- in key order: the unique index is walked once, start to end
-               ON CONFLICT (once_key) DO NOTHING""").rowcount
+            """INSERT INTO ratings (station_id, rated_at, day, score, comment, source)
+               SELECT station_id, rated_at, day, score, comment, 'import'
+               FROM (SELECT *, row_number() OVER (PARTITION BY station_id, rated_at, score, comment
+                                                  ORDER BY line) AS occurrence
+                     FROM temp.imported) AS staged
+               WHERE occurrence > (SELECT count(*) FROM ratings
+                                   WHERE station_id = staged.station_id
+                                     AND rated_at = staged.rated_at AND score = staged.score
+                                     AND comment = staged.comment AND source = 'import')
+               ORDER BY line""").rowcount
     db.execute("DROP TABLE temp.imported")
     return added
 

@@ -696,9 +696,10 @@ END;
 """
 
 # National scale: a rating in fewer bytes. Its instant is whole seconds since 1970 (UTC) rather
-# than text, its once key 12 bytes of the SHA-256 of the text key (feedback.db.once_key) rather
-# than the text, and the device index is gone: the repeat rule and device exclusions look at one
-# station's ratings through (station_id, rated_at). The table is rebuilt in place, by SQLite's
+# than text; a form's once key is 12 bytes of the SHA-256 of the text key (feedback.db.once_key)
+# rather than the text, and an imported rating has none (an import finds the same rating by what
+# it says, ratings.insert_staged); the device index is gone: the repeat rule and device
+# exclusions look at one station's ratings through (station_id, rated_at). The table is rebuilt in place, by SQLite's
 # twelve steps (migrate() holds foreign keys off, and checks them before it commits).
 V14_COMPACT_RATINGS = """
 DROP VIEW counted_ratings;
@@ -713,17 +714,17 @@ CREATE TABLE ratings_v14 (
     comment      TEXT NOT NULL DEFAULT '',
     reasons      TEXT NOT NULL DEFAULT '',   -- ';'-separated reason keys
     source       TEXT NOT NULL CHECK (source IN ('form', 'import')),
-    once_key     BLOB,                       -- a resent form or re-imported row counts once
+    once_key     BLOB,                       -- a resent form counts once (feedback.db.once_key)
     device_id    INTEGER REFERENCES devices (id),
     held_reason  TEXT CHECK (held_reason IN ('repeat', 'staff_device'))
 );
 INSERT INTO ratings_v14
     SELECT id, station_id, CAST(strftime('%s', rated_at) AS INTEGER), day, score, comment, reasons,
-           source, once_key(once_key), device_id, held_reason
+           source, CASE WHEN source = 'form' THEN once_key(once_key) END, device_id, held_reason
     FROM ratings ORDER BY id;
 DROP TABLE ratings;
 ALTER TABLE ratings_v14 RENAME TO ratings;
-CREATE UNIQUE INDEX ratings_once_key ON ratings (once_key);
+CREATE UNIQUE INDEX ratings_once_key ON ratings (once_key) WHERE once_key IS NOT NULL;
 CREATE INDEX ratings_station_rated_at ON ratings (station_id, rated_at);
 CREATE INDEX ratings_day ON ratings (day);
 
