@@ -799,6 +799,15 @@ BEGIN
 END;
 """
 
+# Cases pile up year after year: the reports read a month's openings, and a week's cases (open,
+# or resolved since it began), and a station's page its own cases, by index rather than every
+# case there ever was.
+V15_CASES_BY_DAY = """
+CREATE INDEX cases_opened_on ON cases (opened_on);
+CREATE INDEX cases_station ON cases (station_id, opened_on);
+CREATE INDEX cases_resolved_on ON cases (resolved_on) WHERE resolved_on IS NOT NULL;
+"""
+
 MIGRATIONS = [
     V1_STATIONS_RATINGS_ROLLUPS,
     V2_LINK_VERSIONS,
@@ -814,6 +823,7 @@ MIGRATIONS = [
     V12_MONTHS_AND_CITY_DAYS,
     V13_DISTRICTS_AND_WINDOWS,
     V14_COMPACT_RATINGS,
+    V15_CASES_BY_DAY,
 ]
 
 

@@ -164,12 +164,20 @@ def scope_sql(district: str | None) -> tuple[str, list]:
     return ("stations.district = ?", [district]) if district else ("1", [])
 
 
-def load_steps(db, where: str, params: list) -> list[dict]:
+def load_steps(db, monday: date, where: str, params: list) -> list[dict]:
+    """Every step of the cases that matter to the week of ``monday``: opened by its Sunday, and
+    open now or resolved on or after its Monday (a case resolved before it, and not reopened
+    since, has nothing to say about it)."""
     return [dict(row) for row in db.query(
         f"""SELECT case_steps.id, case_id, code, name, district, case_steps.day, at, action,
                    case_steps.due_on, cases.opened_on
             FROM case_steps JOIN cases ON cases.id = case_id
-            JOIN stations ON stations.id = cases.station_id WHERE {where}""", params)]
+            JOIN stations ON stations.id = cases.station_id
+            WHERE case_id IN (SELECT id FROM cases WHERE status = 'open' AND opened_on <= ?
+                              UNION SELECT id FROM cases WHERE resolved_on >= ? AND opened_on <= ?)
+              AND {where}""",
+        [(monday + timedelta(days=6)).isoformat(), monday.isoformat(),
+         (monday + timedelta(days=6)).isoformat(), *params])]
 
 
 def load_week(db, monday: date, district: str | None = None) -> WeekData:
@@ -205,7 +213,7 @@ def load_week(db, monday: date, district: str | None = None) -> WeekData:
         counts=districts_between(db, monday, sunday, where, params),
         previous=districts_between(db, monday - timedelta(days=7), monday - timedelta(days=1),
                                     where, params),
-        bad_weeks=bad_weeks, case_steps=load_steps(db, where, params), scope=district)
+        bad_weeks=bad_weeks, case_steps=load_steps(db, monday, where, params), scope=district)
 
 
 # The monthly report
@@ -215,7 +223,8 @@ class MonthData:
     first: date
     groups: list[dict]                # the stations listed in the month, by district and tier:
                                       # district, tier, listed, rated, n1..n5 (ratings in the month)
-    cases: list[dict]                 # district, tier, opened_on, due_on, status, resolved_on
+    cases: list[dict]                 # the month's openings: district, tier, opened_on, due_on,
+                                      # status, resolved_on
     flags_raised: int
     decisions: dict[str, int]         # confirmed, dismissed, reinstated
     visits: list[dict] = field(default_factory=list)  # district, tier, kind, failed, listed:
@@ -287,7 +296,8 @@ def load_month(db, first: date, tz) -> MonthData:
     listed = """stations.opened_on <= :last AND (stations.status = 'listed' OR stations.id IN (
         SELECT station_id FROM station_history WHERE action = 'confirmed' AND to_tier = 'delisted'
         AND at >= :end))"""
-    known = {"last": last.isoformat(), "end": end, "start": start, "month": first.strftime("%Y-%m")}
+    known = {"first": first.isoformat(), "last": last.isoformat(), "end": end, "start": start,
+             "month": first.strftime("%Y-%m")}
     # every station's month from the groups' rollup, less the few stations not listed in it
     groups = {(district_name, tier): {"district": district_name, "tier": tier, "listed": listed_total,
                                       "rated": 0, "n1": 0, "n2": 0, "n3": 0, "n4": 0, "n5": 0}
@@ -313,7 +323,8 @@ def load_month(db, first: date, tz) -> MonthData:
     groups = [group for group in groups.values() if group["listed"]]
     cases = [dict(row) for row in db.query(
         f"""SELECT district, tier, cases.opened_on, due_on, cases.status, resolved_on FROM cases
-            JOIN stations ON stations.id = station_id WHERE {listed}""", known)]
+            JOIN stations ON stations.id = station_id
+            WHERE cases.opened_on BETWEEN :first AND :last AND {listed}""", known)]
     visits = [dict(row) for row in db.query(
         f"""SELECT district, tier, visits.kind, failed, {listed} AS listed FROM visits
             JOIN stations ON stations.id = station_id WHERE at >= :start AND at < :end""", known)]

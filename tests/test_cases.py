@@ -1,6 +1,7 @@
 """Weekly correction: bad ratings open cases due in China's working days; managers resolve them,
 districts and inspectors reopen them, overdue ones are shown first and in the digest, and workers
 see what was done."""
+import json
 import logging
 import re
 from datetime import date
@@ -162,3 +163,32 @@ def test_a_resolved_case_shows_on_the_thanks_page_escaped(app, client, rate, sta
     page = app.test_client().get(location.split("?")[0]).get_data(as_text=True)
     assert "你说我改" in page and "新装饮水机" in page and "没有热水/饮用水" in page
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_the_weekly_report_counts_the_cases_of_its_own_week(client, rate, staff, clock, runner):
+    """Each week reads only the cases that matter to it (open, or resolved since its Monday),
+    and still sees a case opened weeks before that is open and overdue in it."""
+    rate(1, "ST-001")                                   # Sat 28 Nov (2026-W48): case A
+    rate(1, "ST-002")                                   # case B, due Fri 4 Dec
+    cases = {c["station_code"]: c["id"] for c in
+             client.get("/api/v1/cases", headers=staff["ins"]).get_json()["items"]}
+    client.post(f"/api/v1/cases/{cases['ST-001']}/resolve", json={"note": "修好了"},
+                headers=staff["mgr"])                   # A, on time, the same day
+    clock.advance(days=16)                              # Mon 14 Dec (2026-W51)
+    client.post(f"/api/v1/cases/{cases['ST-002']}/resolve", json={"note": "迟了"},
+                headers=staff["other"])                 # B, late
+    rate(2, "ST-001")                                   # case C
+
+    def week(name):
+        result = runner.invoke(args=["report", "week", "--week", name, "--json"])
+        assert result.exit_code == 0, result.output
+        found = json.loads(result.output)["cases"]
+        return {key: found[key] for key in ("opened", "resolved_on_time", "resolved_late", "open",
+                                            "overdue")}
+
+    assert week("2026-W48") == {"opened": 2, "resolved_on_time": 1, "resolved_late": 0, "open": 1,
+                                "overdue": 0}
+    assert week("2026-W49") == {"opened": 0, "resolved_on_time": 0, "resolved_late": 0, "open": 1,
+                                "overdue": 1}
+    assert week("2026-W51") == {"opened": 1, "resolved_on_time": 0, "resolved_late": 1, "open": 1,
+                                "overdue": 0}
