@@ -205,3 +205,21 @@ def test_which_report_is_due(now, week, month, app):
     instant = datetime.fromisoformat(now.replace("Z", "+00:00"))
     due = scheduler.due_reports(instant, (8, 0), app.config["TIMEZONE"])
     assert [period for period, _ in due] == [week, month]
+
+
+def test_a_run_of_bad_weeks_counts_back_to_its_first_gap(runner, write_file, stations_loaded, clock):
+    clock.instant = datetime(2026, 12, 1, 4, tzinfo=timezone.utc)
+    rows = ["station_code,rated_at,score,comment",
+            "ST-001,2026-10-27T10:00:00,1,W44",               # before the gap: not in the run
+            "ST-001,2026-11-10T10:00:00,2,W46",
+            "ST-001,2026-11-17T10:00:00,1,W47",
+            "ST-001,2026-11-23T10:00:00,1,W48",
+            "ST-002,2026-11-16T10:00:00,2,W47",
+            "ST-002,2026-11-29T23:00:00,1,W48 (its Sunday)",
+            "ST-003,2026-11-24T10:00:00,1,W48 only"]
+    assert runner.invoke(args=["ratings", "import", write_file("r.csv", "\n".join(rows))]).exit_code == 0
+    found = report(runner, "week", "--week", "2026-W48")
+    assert [(s["code"], s["weeks"]) for s in found["repeat_bad_stations"]] == [("ST-001", 3), ("ST-002", 2)]
+    assert found["repeat_bad_stations_total"] == 2
+    inner = report(runner, "week", "--week", "2026-W48", "--district", "黄浦区")
+    assert [s["code"] for s in inner["repeat_bad_stations"]] == ["ST-001"]
