@@ -325,11 +325,12 @@ def load_month(db, first: date, tz) -> MonthData:
     groups = [group for group in groups.values() if group["listed"]]
     cases = [dict(row) for row in db.query(
         f"""SELECT district, tier, cases.opened_on, due_on, cases.status, resolved_on FROM cases
-            JOIN stations ON stations.id = station_id
+            CROSS JOIN stations ON stations.id = station_id  -- the month's cases first
             WHERE cases.opened_on BETWEEN :first AND :last AND {listed}""", known)]
     visits = [dict(row) for row in db.query(
         f"""SELECT district, tier, visits.kind, failed, {listed} AS listed FROM visits
-            JOIN stations ON stations.id = station_id WHERE at >= :start AND at < :end""", known)]
+            CROSS JOIN stations ON stations.id = station_id  -- the month's visits first
+            WHERE at >= :start AND at < :end""", known)]
     decisions = {action: 0 for action in ("confirmed", "dismissed", "reinstated")}
     for action, n in db.execute(
             """SELECT action, count(*) FROM station_history WHERE at >= ? AND at < ?

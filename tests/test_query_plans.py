@@ -13,7 +13,7 @@ from feedback.db import write
 # Tables whose rows grow with the history: a plan may search them by an index, never scan them.
 HISTORY = ("ratings", "station_days", "rating_details", "excluded_ratings", "station_weeks",
            "station_months", "station_windows", "district_days", "district_months", "cases",
-           "case_steps")
+           "case_steps", "visits", "station_history")
 # "SCAN t" reads t whole, by its rows or along an index; "SEARCH t USING INDEX" reads a range,
 # which for the ratings must be narrower than one station's (its whole history).
 WHOLE_SCAN = re.compile(rf"\bSCAN ({'|'.join(HISTORY)})\b"
