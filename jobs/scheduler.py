@@ -25,6 +25,7 @@ log = logging.getLogger("feedback.scheduler")
 
 CATCH_UP_DAYS = 7
 LEASE = timedelta(minutes=30)
+WINDOW_AT = (0, 5)  # yesterday's digest window, just after midnight (jobs.tasks.prepare_digest)
 SCAN_AT = (0, 30)  # the downgrade scan, every night
 RETRY_EVERY = timedelta(minutes=5)
 
@@ -119,6 +120,19 @@ def run_reports() -> list[str]:
     return done
 
 
+def run_window() -> bool:
+    """Yesterday's digest window and ranking, made once a day soon after midnight: at national
+    scale a second of work that no reader should wait for."""
+    db, now = get_db(), clock.now()
+    yesterday = local_day(now, current_app.config["TIMEZONE"]) - timedelta(days=1)
+    if not take_lease(db, "window", yesterday.isoformat(), now):
+        return False
+    tasks.prepare_digest(yesterday)
+    finish(db, "window", yesterday.isoformat(), clock.now())
+    log.info("digest window %s made", yesterday)
+    return True
+
+
 def run_scan() -> bool:
     """The nightly downgrade scan, once a day."""
     db, now = get_db(), clock.now()
@@ -153,6 +167,7 @@ def run_retries() -> int:
 
 def run_all_due() -> None:
     """Everything that is due now: what a start-up (or `scheduler run --once`) does."""
+    run_window()
     run_digests()
     run_reports()
     run_scan()
@@ -183,6 +198,7 @@ def build(app: Flask, blocking: bool = False):
     for job_id, work, trigger in (
             ("digest", run_digests, CronTrigger(hour=hour, minute=minute, timezone=tz)),
             ("reports", run_reports, CronTrigger(hour=hour, minute=minute, timezone=tz)),
+            ("window", run_window, CronTrigger(hour=WINDOW_AT[0], minute=WINDOW_AT[1], timezone=tz)),
             ("downgrade", run_scan, CronTrigger(hour=SCAN_AT[0], minute=SCAN_AT[1], timezone=tz)),
             ("backup", run_backup, CronTrigger(hour=backups.BACKUP_AT[0],
                                                minute=backups.BACKUP_AT[1], timezone=tz)),

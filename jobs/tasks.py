@@ -26,6 +26,13 @@ def build_digest(day: date, district: str | None = None, codes: list[str] | None
     return digests.build(data, current_app.config["BASE_URL"], current_app.config["TIMEZONE"])
 
 
+def prepare_digest(day: date) -> None:
+    """Make the digest window of ``day`` and remember the nation's ranking in it (load() keeps
+    both), so that the first to open that digest, the morning's delivery or a manager following
+    a link, does not wait for them."""
+    digests.load(get_db(), day)
+
+
 def build_week(monday: date, district: str | None = None) -> dict:
     """The weekly report of the ISO week starting ``monday``: everywhere, or one district."""
     data = reports.load_week(get_db(), monday, district)

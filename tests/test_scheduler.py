@@ -1,5 +1,6 @@
 """The scheduler: leases between processes, catch-up from the database, triggers in the local
 zone, retries. The clock is injected; no test waits for a trigger."""
+import json
 import os
 import re
 import socket
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app import create_app
-from conftest import TEST_SECRET
+from conftest import STATIONS_CSV, TEST_SECRET
 from jobs import scheduler
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -101,16 +102,33 @@ def test_nightly_scan_runs_once_a_day(app, clock, runner, write_file, db):
     assert db.execute("SELECT proposed_tier FROM flags").fetchall() == [("delisted",)]
 
 
+def test_yesterdays_digest_window_is_made_after_midnight_once(app, clock, runner, write_file, db):
+    """Whoever opens the digest in the morning finds its window and the nation's ranking kept."""
+    rows = "station_code,rated_at,score,comment\nST-001,2026-11-30T10:00:00,5,\nST-002,2026-11-20T10:00:00,2,\n"
+    runner.invoke(args=["stations", "import", write_file("s.csv", STATIONS_CSV)])
+    clock.instant = local(2026, 12, 1, 0, 5).astimezone(timezone.utc)
+    assert runner.invoke(args=["ratings", "import", write_file("r.csv", rows)]).exit_code == 0
+    with app.app_context():
+        assert scheduler.run_window()
+        assert not scheduler.run_window()
+    [(first_day, ranking)] = db.execute("SELECT first_day, ranking FROM window_ends "
+                                        "WHERE end_day = '2026-11-30'").fetchall()
+    assert first_day == "2026-11-01"
+    assert [s["code"] for s in json.loads(ranking)["best"]] == ["ST-001", "ST-002"]
+
+
 def test_triggers_fire_in_the_configured_zone(db_path, clock, monkeypatch):
     monkeypatch.setenv("FEEDBACK_DIGEST_AT", "07:30")
     monkeypatch.setenv("FEEDBACK_TIMEZONE", "Asia/Urumqi")  # UTC+6, for a zone that is not +8
     app = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
     jobs = {job.id: job for job in scheduler.build(app).get_jobs()}
-    assert set(jobs) == {"digest", "reports", "downgrade", "backup", "retry"}
+    assert set(jobs) == {"digest", "reports", "window", "downgrade", "backup", "retry"}
     now = datetime(2026, 11, 28, 4, 0, tzinfo=timezone.utc)  # 10:00 in Urumqi
     digest_at = jobs["digest"].trigger.get_next_fire_time(None, now)
     assert digest_at == datetime(2026, 11, 29, 7, 30, tzinfo=ZoneInfo("Asia/Urumqi"))
     assert jobs["reports"].trigger.get_next_fire_time(None, now) == digest_at
+    assert jobs["window"].trigger.get_next_fire_time(None, now) == datetime(
+        2026, 11, 29, 0, 5, tzinfo=ZoneInfo("Asia/Urumqi"))
     scan_at = jobs["downgrade"].trigger.get_next_fire_time(None, now)
     assert scan_at == datetime(2026, 11, 29, 0, 30, tzinfo=ZoneInfo("Asia/Urumqi"))
     backup_at = jobs["backup"].trigger.get_next_fire_time(None, now)
