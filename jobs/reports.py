@@ -251,8 +251,16 @@ def month_row(groups: list[dict], cases: list[dict], visits: list[dict], first: 
             "visits": len(visits), "visit_items_failed": sum(v["failed"] for v in visits)}
 
 
-def month(data: MonthData, base_url: str) -> dict:
-    """The monthly report of the month starting ``data.first``."""
+def trend(data: MonthData, districts) -> dict[str, list[dict]]:
+    """The twelve months up to the report's of each of ``districts`` that had ratings in them."""
+    months = [add_months(data.first, -i).strftime("%Y-%m") for i in range(CHART_MONTHS - 1, -1, -1)]
+    return {district: [{"month": m, **rated_summary(data.chart[district].get(m, {}))} for m in months]
+            for district in sorted(set(districts) & data.chart.keys())}
+
+
+def month(data: MonthData, base_url: str, with_trend: bool = True) -> dict:
+    """The monthly report of the month starting ``data.first``; with every district's twelve
+    months unless told not to (a nation's are 33,600 months: its page draws fifty districts)."""
     last = add_months(data.first, 1) - timedelta(days=1)
 
     visits = [visit for visit in data.visits if visit["listed"]]
@@ -270,7 +278,6 @@ def month(data: MonthData, base_url: str) -> dict:
     by_tier = rows("tier", [tier for tier in ("national", "provincial", "city")
                             if any(group["tier"] == tier for group in data.groups)])
     name = data.first.strftime("%Y-%m")
-    months = [add_months(data.first, -i).strftime("%Y-%m") for i in range(CHART_MONTHS - 1, -1, -1)]
     return {
         "month": name, "from": data.first.isoformat(), "to": last.isoformat(),
         "stations_listed": overall["stations_listed"], "stations_rated": overall["stations_rated"],
@@ -284,8 +291,7 @@ def month(data: MonthData, base_url: str) -> dict:
                    "unannounced": sum(v["kind"] == "unannounced" for v in data.visits),
                    "assessment": sum(v["kind"] == "assessment" for v in data.visits),
                    "items_failed": sum(v["failed"] for v in data.visits)},
-        "trend": {district: [{"month": m, **rated_summary(per_month.get(m, {}))} for m in months]
-                  for district, per_month in sorted(data.chart.items())},
+        "trend": trend(data, data.chart) if with_trend else {},
         "url": f"{base_url.rstrip('/')}/reports/months/{name}",
     }
 

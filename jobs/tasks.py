@@ -39,10 +39,10 @@ def build_week(monday: date, district: str | None = None) -> dict:
     return reports.week(data, current_app.config["BASE_URL"], workdays.working_days_between)
 
 
-def build_month(first: date) -> dict:
-    """The monthly report of the month starting ``first``."""
+def build_month(first: date, with_trend: bool = True) -> dict:
+    """The monthly report of the month starting ``first`` (see reports.month)."""
     data = reports.load_month(get_db(), first, current_app.config["TIMEZONE"])
-    return reports.month(data, current_app.config["BASE_URL"])
+    return reports.month(data, current_app.config["BASE_URL"], with_trend)
 
 
 def post_for(period: str, district: str | None) -> Post:

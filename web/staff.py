@@ -282,14 +282,15 @@ def week_report(week_text: str):
                            next=reports.week_name(following) if following < this_monday else None)
 
 
-def month_report_for(month_text: str) -> dict:
+def month_asked(month_text: str) -> date:
+    """The first day of a month that is over; 404 otherwise."""
     try:
         first = reports.parse_month(month_text)
     except reports.BadPeriod:
         abort(404)
     if first >= month_start(clock.today()):
         abort(404, f"a month's report exists once the month is over: {month_text}")
-    return tasks.build_month(first)
+    return first
 
 
 @bp.get("/reports/months/<month_text>")
@@ -297,16 +298,18 @@ def month_report_for(month_text: str) -> dict:
 def month_report(month_text: str):
     """A month's report, with twelve months of each district drawn: a page of districts at a
     time (a nation has thousands)."""
-    report = month_report_for(month_text)
+    first = month_asked(month_text)
+    data = reports.load_month(get_db(), first, current_app.config["TIMEZONE"])
+    report = reports.month(data, current_app.config["BASE_URL"], with_trend=False)
     page = request.args.get("page", "1")
     pages = max(1, -(-len(report["by_district"]) // DISTRICTS_PER_PAGE))
     page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= pages else 1
     shown = report["by_district"][(page - 1) * DISTRICTS_PER_PAGE:page * DISTRICTS_PER_PAGE]
-    charts = [(row["district"], Markup(render_template(
-        "_rate_chart.svg", title=f"{row['district']} {report['month']}",
-        c=charts_geometry.rate_and_count(report["trend"][row["district"]], "month"))))
-        for row in shown if row["district"] in report["trend"]]
-    first = reports.parse_month(month_text)
+    drawn = reports.trend(data, [row["district"] for row in shown])
+    charts = [(district, Markup(render_template(
+        "_rate_chart.svg", title=f"{district} {report['month']}",
+        c=charts_geometry.rate_and_count(months, "month"))))
+        for district, months in drawn.items()]
     following = add_months(first, 1)
     return render_template("report_month.html", report=report, charts=charts,
                            district_rows=shown, page=page, pages=pages,
@@ -319,7 +322,7 @@ def month_report(month_text: str):
 @staff_required("admin", "inspector", "district")
 def month_report_csv(month_text: str):
     """The month's rows by district, as `report month --csv` prints them."""
-    report = month_report_for(month_text)
+    report = tasks.build_month(month_asked(month_text), with_trend=False)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(reports.MONTH_CSV_COLUMNS)
