@@ -245,7 +245,8 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
             WHERE ratings.day = ? AND score < {scale.SATISFIED_FROM} AND {where}
             ORDER BY rated_at, code LIMIT {LIST_LIMIT}""",
         [day.isoformat(), *params]))
-    flagged = db.execute(
+    flagged = db.execute(  # the nation's by the status index alone
+        "SELECT count(*) FROM flags WHERE status = 'open'" if where == "1" else
         f"""SELECT count(*) FROM flags JOIN stations ON stations.id = station_id
             WHERE flags.status = 'open' AND {where}""", params).fetchone()[0]
     # the digest is read the morning after its day: a case due on the day itself is overdue
