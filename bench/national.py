@@ -187,7 +187,11 @@ def page_figures(app, token: str) -> dict[str, float]:
         "/api/v1/stations?limit=100": median_seconds(lambda: get("/api/v1/stations?limit=100"), 5),
         "ratings API, 30 days of the busiest station": median_seconds(
             lambda: get(f"/api/v1/stations/{busy}/ratings?to={day}"), 10),
+        "/reports/weeks/WEEK": median_seconds(lambda: get("/reports/weeks/2026-W47"), 3),
         "/reports/months/MONTH": median_seconds(lambda: get("/reports/months/2026-10"), 3),
+        "/flags": median_seconds(lambda: get("/flags"), 3),
+        "/cases": median_seconds(lambda: get("/cases"), 3),
+        "/signals": median_seconds(lambda: get("/signals"), 1),
     }
 
 
