@@ -49,7 +49,8 @@ def record(db: Database, *, station_id: int, rated_at: datetime, score: int, com
            reasons: tuple[str, ...] = (), source: str, once_key: str | None, tz,
            device_id: int | None = None, held_reason: str | None = None) -> int | None:
     """Insert one rating (the rollups follow by trigger); its id, or None if ``once_key`` (text,
-    stored hashed: feedback.db.once_key) was seen before. ``held_reason`` (feedback.counting) keeps it out of the counts.
+    stored hashed: feedback.db.once_key) was seen before. ``held_reason`` (feedback.counting)
+    keeps it out of the counts.
 
     Call inside write().
     """

@@ -698,9 +698,9 @@ END;
 # National scale: a rating in fewer bytes. Its instant is whole seconds since 1970 (UTC) rather
 # than text; a form's once key is 12 bytes of the SHA-256 of the text key (feedback.db.once_key)
 # rather than the text, and an imported rating has none (an import finds the same rating by what
-# it says, ratings.insert_staged); the device index is gone: the repeat rule and device
-# exclusions look at one station's ratings through (station_id, rated_at). The table is rebuilt in place, by SQLite's
-# twelve steps (migrate() holds foreign keys off, and checks them before it commits).
+# it says: feedback.ratings.insert_staged); the device index is gone: the repeat rule and device
+# exclusions look at one station's ratings through (station_id, rated_at). The table is rebuilt
+# in place by SQLite's twelve steps (migrate() holds foreign keys off, and checks them after).
 V14_COMPACT_RATINGS = """
 DROP VIEW counted_ratings;
 DROP TRIGGER exclusion_takes_out;
