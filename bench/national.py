@@ -103,7 +103,9 @@ def add_ratings(db, count: int) -> None:
             devices = wanted
             db.execute(
                 f"""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?),
-                    drawn AS (SELECT ? + abs(random()) % ? AS at, abs(random()) % 10 AS kind,
+                    -- MATERIALIZED: each random() drawn once a row; a plain CTE would draw again
+                    -- wherever a column is used (a rating's day from another instant than its own)
+                    drawn AS MATERIALIZED (SELECT ? + abs(random()) % ? AS at, abs(random()) % 10 AS kind,
                                      abs(random()) AS station, abs(random()) AS pick FROM n)
                     INSERT INTO ratings (station_id, rated_at, day, score, comment, source,
                                          once_key, device_id)

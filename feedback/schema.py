@@ -726,7 +726,8 @@ DROP TABLE ratings;
 ALTER TABLE ratings_v14 RENAME TO ratings;
 CREATE UNIQUE INDEX ratings_once_key ON ratings (once_key) WHERE once_key IS NOT NULL;
 CREATE INDEX ratings_station_rated_at ON ratings (station_id, rated_at);
-CREATE INDEX ratings_day ON ratings (day);
+-- a day's ratings in the order they came: the digest's first bad ones, an export's days
+CREATE INDEX ratings_day ON ratings (day, rated_at);
 
 CREATE VIEW counted_ratings AS
     SELECT * FROM ratings WHERE held_reason IS NULL

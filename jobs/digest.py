@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from feedback import scale, windows
 from feedback.clock import local_iso
+from feedback.ratings import between_days
 
 RANKING_DAYS = 30      # best and worst are ranked on the last 30 days, not one day's handful
 RANKING_PRIOR = 5      # ratings' worth of the overall mean each station starts from
@@ -236,15 +237,23 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
     ranking = (windows.ranking(db, ranking_window, rank)
                if where == "1" and ranking_window.kept else rank())
 
+    # the nation's first bad ratings along the day's index, (day, rated_at); a district's or a
+    # station's through each of its stations' own ratings of the day
+    if where == "1":
+        source, that_day, day_values = ("counted_ratings AS ratings JOIN stations", "ratings.day = ?",
+                                        [day.isoformat()])
+    else:
+        source = "stations CROSS JOIN counted_ratings AS ratings"
+        that_day, day_values = between_days(day, day)
     bad_ratings = list(db.query(
         f"""SELECT code, name, district, rated_at, score,
                    coalesce(rating_details.comment, ratings.comment) AS comment,
                    coalesce(nullif(rating_details.reasons, ''), ratings.reasons) AS reasons
-            FROM counted_ratings AS ratings JOIN stations ON stations.id = station_id
+            FROM {source} ON stations.id = station_id
             LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
-            WHERE ratings.day = ? AND score < {scale.SATISFIED_FROM} AND {where}
-            ORDER BY rated_at, code LIMIT {LIST_LIMIT}""",
-        [day.isoformat(), *params]))
+            WHERE {that_day} AND score < {scale.SATISFIED_FROM} AND {where}
+            ORDER BY ratings.rated_at, ratings.id LIMIT {LIST_LIMIT}""",
+        [*day_values, *params]))
     flagged = db.execute(  # the nation's by the status index alone
         "SELECT count(*) FROM flags WHERE status = 'open'" if where == "1" else
         f"""SELECT count(*) FROM flags JOIN stations ON stations.id = station_id
