@@ -110,8 +110,9 @@ class BadDecision(ValueError):
 MAX_REASON = 1000
 
 
-def open_flags(db, tz, where: str = "1", params=()) -> list[dict]:
-    """The open flags, shaped as `downgrade scan --json` with the station's name and district."""
+def open_flags(db, tz, where: str = "1", params=(), limit: int = -1, offset: int = 0) -> list[dict]:
+    """The open flags by station code (``limit`` of them from ``offset``: all by default),
+    shaped as `downgrade scan --json` with the station's name and district."""
     return [
         {"code": row["code"], "tier": row["tier"], "proposed_tier": row["proposed_tier"],
          "last_rated_at": local_iso(row["last_rated_at"], tz), "name": row["name"],
@@ -123,7 +124,8 @@ def open_flags(db, tz, where: str = "1", params=()) -> list[dict]:
                        station_totals.last_rated_at
                 FROM flags JOIN stations ON stations.id = flags.station_id
                 LEFT JOIN station_totals ON station_totals.station_id = stations.id
-                WHERE flags.status = 'open' AND {where} ORDER BY stations.code""", list(params))
+                WHERE flags.status = 'open' AND {where} ORDER BY stations.code LIMIT ? OFFSET ?""",
+            [*params, limit, offset])
     ]
 
 

@@ -195,3 +195,20 @@ def test_an_inspector_confirms_with_a_second_look_then_reinstates_on_a_phone(
         page.locator("form", has_text="恢复 Reinstate").locator("button.primary").tap()
     assert "已恢复为市级" in page.content() and "在册 Listed" in page.content()
     page.context.close()
+
+
+def test_the_downgrade_list_pages_fifty_flags_at_a_time(client, runner, write_file, tokens):
+    """A rollout can flag thousands of stations at once: each page carries fifty, with their
+    evidence, and says how many there are."""
+    quiet = "code,name,district,tier,kind,opened_on\n" + "".join(
+        f"Q-{n:03d},静驿站{n},新区,city,fixed,2020-01-01\n" for n in range(120))
+    runner.invoke(args=["stations", "import", write_file("quiet.csv", quiet)])
+    runner.invoke(args=["downgrade", "scan"])
+    sign_in(client, "ins")
+    first = client.get("/flags").get_data(as_text=True)
+    total = int(re.search(r"Downgrade review \((\d+)\)", first).group(1))
+    assert total >= 120 and f"第 1 / {-(-total // 50)} 页" in first
+    assert first.count('<section class="card">') == 50 and 'href="?page=2"' in first
+    last = client.get(f"/flags?page={-(-total // 50)}").get_data(as_text=True)
+    assert last.count('<section class="card">') == total - 50 * (-(-total // 50) - 1)
+    assert client.get("/flags?page=99").get_data(as_text=True) == first

@@ -30,6 +30,13 @@ bp = Blueprint("staff", __name__)
 
 STATIONS_PER_PAGE = 50
 DISTRICTS_PER_PAGE = 50  # of the monthly report page, each with its chart
+FLAGS_PER_PAGE = 50  # of the downgrade list, each with its evidence (a rollout can flag thousands)
+
+
+def page_asked(pages: int) -> int:
+    """``?page=`` as a page from 1 to ``pages``; the first page for anything else."""
+    page = request.args.get("page", "1")
+    return int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= pages else 1
 PAGE_LIST_LIMIT = 200  # entries of one list on the digest page
 
 
@@ -44,9 +51,9 @@ def stations():
     args = {key: request.args.get(key, "").strip()[:100] for key in ("q", "district", "tier", "status")}
     searched, values = station_rules.matching(**args)
     where, params = f"{where} AND {searched}", [*params, *values]
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= 100_000 else 1
     total = db.execute(f"SELECT count(*) FROM stations WHERE {where}", params).fetchone()[0]
+    pages = max(1, -(-total // STATIONS_PER_PAGE))
+    page = page_asked(pages)
     rows = summaries(db, current_app.config["TIMEZONE"], where, params, STATIONS_PER_PAGE,
                      (page - 1) * STATIONS_PER_PAGE)
     flagged = {row[0] for row in db.execute(
@@ -56,8 +63,7 @@ def stations():
     districts = [row[0] for row in db.execute(
         f"SELECT DISTINCT district FROM stations WHERE {visible[0]} ORDER BY district", visible[1])]
     return render_template("stations.html", stations=rows, flagged=flagged, args=args, total=total,
-                           page=page, pages=max(1, -(-total // STATIONS_PER_PAGE)),
-                           districts=districts, statuses=STATUS_LABELS)
+                           page=page, pages=pages, districts=districts, statuses=STATUS_LABELS)
 
 
 def district_asked() -> str | None:
@@ -106,10 +112,15 @@ def digest_page(day_text: str):
 @bp.get("/flags")
 @staff_required("inspector", "admin")
 def flags():
-    """The downgrade list for inspectors to review, each flag with its evidence."""
+    """The downgrade list for inspectors to review, each flag with its evidence, a page at a
+    time."""
     db, tz = get_db(), current_app.config["TIMEZONE"]
-    return render_template("flags.html", flags=[flag_evidence(db, flag, tz)
-                                                for flag in downgrade.open_flags(db, tz)])
+    total = db.execute("SELECT count(*) FROM flags WHERE status = 'open'").fetchone()[0]
+    pages = max(1, -(-total // FLAGS_PER_PAGE))
+    page = page_asked(pages)
+    shown = downgrade.open_flags(db, tz, limit=FLAGS_PER_PAGE, offset=(page - 1) * FLAGS_PER_PAGE)
+    return render_template("flags.html", flags=[flag_evidence(db, flag, tz) for flag in shown],
+                           total=total, page=page, pages=pages)
 
 
 def flag_evidence(db, flag: dict, tz) -> dict:
@@ -301,9 +312,8 @@ def month_report(month_text: str):
     first = month_asked(month_text)
     data = reports.load_month(get_db(), first, current_app.config["TIMEZONE"])
     report = reports.month(data, current_app.config["BASE_URL"], with_trend=False)
-    page = request.args.get("page", "1")
     pages = max(1, -(-len(report["by_district"]) // DISTRICTS_PER_PAGE))
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= pages else 1
+    page = page_asked(pages)
     shown = report["by_district"][(page - 1) * DISTRICTS_PER_PAGE:page * DISTRICTS_PER_PAGE]
     drawn = reports.trend(data, [row["district"] for row in shown])
     charts = [(district, Markup(render_template(
