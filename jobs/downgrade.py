@@ -66,8 +66,8 @@ def last_rated(db, found: list[dict], as_of: date, tz) -> list[dict]:
     last = dict(db.execute(
         """SELECT code, (SELECT max(rated_at) FROM counted_ratings
                          WHERE station_id = flagged.id AND day = last_day
-                           AND rated_at >= unixepoch(last_day, '-1 day')
-                           AND rated_at < unixepoch(last_day, '+2 days'))
+                           AND rated_at >= CAST(strftime('%s', last_day, '-1 day') AS INTEGER)
+                           AND rated_at < CAST(strftime('%s', last_day, '+2 days') AS INTEGER))
            FROM (SELECT id, code, (SELECT max(day) FROM station_days
                                    WHERE station_id = stations.id AND day < ?
                                      AND n1 + n2 + n3 + n4 + n5 > 0) AS last_day

@@ -176,7 +176,7 @@ def test_ratings_export_a_range_of_days_with_whether_each_counted(runner, write_
                                                                   db):
     history = EXPORTED + "ST-001,2026-10-02T09:00:00,2,=HYPERLINK(\"x\")\n"
     assert runner.invoke(args=["ratings", "import", write_file("r.csv", history)]).exit_code == 0
-    eleven = db.execute("SELECT id FROM ratings WHERE rated_at = unixepoch('2026-10-01T03:00:00Z')").fetchone()[0]
+    eleven = db.execute("SELECT id FROM ratings WHERE rated_at = strftime('%s', '2026-10-01T03:00:00Z')").fetchone()[0]
     with write(db):
         exclude_rating(db, eleven, "a test", "li", NOON)
     result = runner.invoke(args=["ratings", "export", "-", "--from", "2026-10-01", "--to", "2026-10-31"])
