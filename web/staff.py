@@ -33,10 +33,12 @@ DISTRICTS_PER_PAGE = 50  # of the monthly report page, each with its chart
 FLAGS_PER_PAGE = 50  # of the downgrade list, each with its evidence (a rollout can flag thousands)
 
 
-def page_asked(pages: int) -> int:
-    """``?page=`` as a page from 1 to ``pages``; the first page for anything else."""
+def page_asked(total: int, per_page: int) -> tuple[int, int]:
+    """(page, pages) for ``total`` items ``per_page`` at a time: ``?page=`` as a page from 1 to
+    the last, and the first page for anything else."""
+    pages = max(1, -(-total // per_page))
     page = request.args.get("page", "1")
-    return int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= pages else 1
+    return (int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= pages else 1), pages
 PAGE_LIST_LIMIT = 200  # entries of one list on the digest page
 
 
@@ -52,8 +54,7 @@ def stations():
     searched, values = station_rules.matching(**args)
     where, params = f"{where} AND {searched}", [*params, *values]
     total = db.execute(f"SELECT count(*) FROM stations WHERE {where}", params).fetchone()[0]
-    pages = max(1, -(-total // STATIONS_PER_PAGE))
-    page = page_asked(pages)
+    page, pages = page_asked(total, STATIONS_PER_PAGE)
     rows = summaries(db, current_app.config["TIMEZONE"], where, params, STATIONS_PER_PAGE,
                      (page - 1) * STATIONS_PER_PAGE)
     flagged = {row[0] for row in db.execute(
@@ -116,8 +117,7 @@ def flags():
     time."""
     db, tz = get_db(), current_app.config["TIMEZONE"]
     total = db.execute("SELECT count(*) FROM flags WHERE status = 'open'").fetchone()[0]
-    pages = max(1, -(-total // FLAGS_PER_PAGE))
-    page = page_asked(pages)
+    page, pages = page_asked(total, FLAGS_PER_PAGE)
     shown = downgrade.open_flags(db, tz, limit=FLAGS_PER_PAGE, offset=(page - 1) * FLAGS_PER_PAGE)
     return render_template("flags.html", flags=[flag_evidence(db, flag, tz) for flag in shown],
                            total=total, page=page, pages=pages)
@@ -312,8 +312,7 @@ def month_report(month_text: str):
     first = month_asked(month_text)
     data = reports.load_month(get_db(), first, current_app.config["TIMEZONE"])
     report = reports.month(data, current_app.config["BASE_URL"], with_trend=False)
-    pages = max(1, -(-len(report["by_district"]) // DISTRICTS_PER_PAGE))
-    page = page_asked(pages)
+    page, pages = page_asked(len(report["by_district"]), DISTRICTS_PER_PAGE)
     shown = report["by_district"][(page - 1) * DISTRICTS_PER_PAGE:page * DISTRICTS_PER_PAGE]
     drawn = reports.trend(data, [row["district"] for row in shown])
     charts = [(district, Markup(render_template(
