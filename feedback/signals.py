@@ -1,14 +1,19 @@
 """Signals for inspectors: what still gets past the counting rule and may be gaming the figures.
 
-The four rules are plain functions of ratings and stations; ``load`` reads them and ``find_now``
-runs them. A signal proposes nothing: an inspector looks, visits, and may exclude ratings.
+The four rules are plain functions of ratings and stations. Every night ``scan`` runs them over
+the day before (``load_day`` reads what they look at) and keeps what they find in ``signals``;
+the page and the API read ``kept``. A signal proposes nothing: an inspector looks, visits, and may
+exclude ratings.
 """
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from feedback.clock import from_epoch, local_iso, to_utc_text
+from feedback.clock import from_epoch, local_day, local_iso, to_utc_text
+from feedback.db import write
 from feedback.geo import distance_m
+from feedback.ratings import between_days
 
 SINGLE_DEVICE_DAYS = 90   # a station kept alive by one phone: counted ratings over 90 days
 SINGLE_DEVICE_MAX = 2     # ...that come from at most two devices
@@ -16,7 +21,7 @@ BURST_RATINGS = 10        # ten or more ratings at one station...
 BURST_WINDOW = timedelta(minutes=10)  # ...within ten minutes
 TRAVEL_KMH = 60           # one device at two stations faster than this
 MANY_STATIONS = 15        # one device rating more than this many stations in a day
-RECENT_DAYS = 30          # bursts, travel and many stations are looked for over these days
+RECENT_DAYS = 30          # bursts, travel and many stations found over these days are listed
 
 
 @dataclass(frozen=True)
@@ -114,35 +119,109 @@ def find(per_station: dict[str, dict], recent: list[Rating],
             + many_stations(recent))
 
 
-def load(db, today: date, tz) -> tuple[dict[str, dict], list[Rating], dict]:
-    """What the rules look at, for the listed stations, up to the end of ``today``."""
-    since_90 = (today - timedelta(days=SINGLE_DEVICE_DAYS - 1)).isoformat()
+def ending_on(found: list[dict], day: date, tz) -> list[dict]:
+    """The signals of ``day``: single_device as found, the others whose last rating fell on it
+    (a burst or a journey that crosses midnight belongs to the day it ended)."""
+    def last_day(signal):
+        if signal["kind"] == "single_device":
+            return day
+        return date.fromisoformat(signal["day"]) if "day" in signal else local_day(signal["to"], tz)
+    return [signal for signal in found if last_day(signal) == day]
+
+
+# A listed station's counted ratings over the 90 days, as far as a third device (or one without
+# a cookie): most stations are settled in a few rows, only the ones kept alive read them all.
+FEW_DEVICES = f"""
+SELECT id FROM stations WHERE status = 'listed' AND (
+    SELECT count(*) BETWEEN 1 AND {SINGLE_DEVICE_MAX} AND count(*) = count(device_id) FROM (
+        SELECT DISTINCT device_id FROM counted_ratings
+        WHERE counted_ratings.station_id = stations.id AND {{days}} LIMIT {SINGLE_DEVICE_MAX + 1}))
+"""
+
+
+def load_day(db, day: date) -> tuple[dict[str, dict], list[Rating], dict]:
+    """What the rules look at for ``day``: the counted ratings of the 90 days ending on it at
+    the stations with at most two devices among them; every rating of the day and of the day
+    before; the positions of the stations."""
+    days, values = between_days(day - timedelta(days=SINGLE_DEVICE_DAYS - 1), day, "counted_ratings")
+    few = [row[0] for row in db.execute(FEW_DEVICES.format(days=days), values)]
     per_station = {}
     for row in db.query(
-            """SELECT code, count(*) AS ratings, count(DISTINCT device_id) AS devices,
-                      sum(device_id IS NULL) AS without_device,
-                      group_concat(DISTINCT label) AS labels
-               FROM counted_ratings JOIN stations ON stations.id = station_id
-               LEFT JOIN devices ON devices.id = device_id
-               WHERE day >= ? AND stations.status = 'listed' GROUP BY code""", [since_90]):
+            f"""SELECT code, count(*) AS ratings, count(DISTINCT device_id) AS devices,
+                       sum(device_id IS NULL) AS without_device,
+                       group_concat(DISTINCT label) AS labels
+                FROM stations CROSS JOIN counted_ratings ON counted_ratings.station_id = stations.id
+                LEFT JOIN devices ON devices.id = device_id
+                WHERE stations.id IN (SELECT value FROM json_each(?)) AND {days}
+                GROUP BY code""", [json.dumps(few), *values]):
         per_station[row["code"]] = {**row, "labels": sorted(filter(None, (row["labels"] or "").split(",")))}
-    since = (today - timedelta(days=RECENT_DAYS - 1)).isoformat()
     recent = [Rating(row["id"], row["code"], from_epoch(row["rated_at"]), row["day"], row["label"])
               for row in db.query(
                   """SELECT ratings.id, code, rated_at, day, label FROM ratings
                      JOIN stations ON stations.id = station_id
                      LEFT JOIN devices ON devices.id = device_id
-                     WHERE day >= ?""", [since])]
+                     WHERE day IN (?, ?)""", [(day - timedelta(days=1)).isoformat(), day.isoformat()])]
     positions = {row["code"]: (row["latitude"], row["longitude"]) for row in db.query(
         "SELECT code, latitude, longitude FROM stations WHERE latitude IS NOT NULL")}
     return per_station, recent, positions
 
 
-def find_now(db, today: date, tz) -> list[dict]:
-    """The signals as JSON-ready data, times in the local zone."""
-    found = find(*load(db, today, tz))
-    for signal in found:
-        for key in ("from", "to"):
-            if key in signal:
-                signal[key] = local_iso(to_utc_text(signal[key]), tz)
-    return found
+def scan(db, day: date, tz, now: datetime) -> list[dict]:
+    """Look through ``day`` and keep what is found in place of what an earlier scan of it kept
+    (a station's single_device signal holds from the latest day scanned); returns it as shown."""
+    found = [(signal["kind"], signal["station_code"], json.dumps(signal, default=to_utc_text,
+                                                                 ensure_ascii=False))
+             for signal in ending_on(find(*load_day(db, day)), day, tz)]
+    ids = dict(db.execute("SELECT code, id FROM stations"))
+    with write(db):
+        db.execute("DELETE FROM signals WHERE day = ? OR (kind = 'single_device' AND day < ?)",
+                   [day.isoformat(), day.isoformat()])
+        db.conn.executemany("INSERT INTO signals (day, kind, station_id, found) VALUES (?, ?, ?, ?)",
+                       [(day.isoformat(), kind, ids[code], text) for kind, code, text in found])
+        db.execute("""INSERT INTO signal_scans (day, scanned_at) VALUES (?, ?)
+                      ON CONFLICT (day) DO UPDATE SET scanned_at = excluded.scanned_at""",
+                   [day.isoformat(), to_utc_text(now)])
+    return [shown(json.loads(text), day.isoformat(), tz) for _, _, text in found]
+
+
+def shown(signal: dict, day: str, tz) -> dict:
+    """A kept signal as the page and the API show it: its instants in the local zone, with the
+    day it was found on."""
+    for key in ("from", "to"):
+        if key in signal:
+            signal[key] = local_iso(signal[key], tz)
+    return {**signal, "found_on": day}
+
+
+def latest_scan(db) -> date | None:
+    day = db.execute("SELECT max(day) FROM signal_scans").fetchone()[0]
+    return date.fromisoformat(day) if day else None
+
+
+KINDS = ("single_device", "burst", "impossible_travel", "many_stations")  # the rules' order
+KEPT = """FROM signals JOIN stations ON stations.id = station_id
+          WHERE signals.day > :since AND signals.day <= :latest
+            AND (signals.kind != 'single_device' OR signals.day = :latest)"""
+
+
+def kept_bounds(db) -> dict:
+    """The days of the signals listed: the RECENT_DAYS up to the latest day scanned (none when
+    no day was)."""
+    latest = latest_scan(db)
+    return {"latest": latest and latest.isoformat(),
+            "since": latest and (latest - timedelta(days=RECENT_DAYS)).isoformat()}
+
+
+def kept_total(db) -> int:
+    return db.execute(f"SELECT count(*) {KEPT}", kept_bounds(db)).fetchone()[0]
+
+
+def kept(db, tz, limit: int = -1, offset: int = 0) -> list[dict]:
+    """The signals listed (a page of them), in the rules' order, the latest first; instants in
+    the local zone, each with the day it was found on."""
+    order = " ".join(f"WHEN '{kind}' THEN {n}" for n, kind in enumerate(KINDS))
+    rows = db.execute(f"""SELECT signals.day, code, found {KEPT}
+                          ORDER BY CASE signals.kind {order} END, signals.day DESC, signals.id
+                          LIMIT :limit OFFSET :offset""",
+                      {**kept_bounds(db), "limit": limit, "offset": offset})
+    return [shown({**json.loads(found), "station_code": code}, day, tz) for day, code, found in rows]

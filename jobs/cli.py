@@ -1,4 +1,5 @@
-"""The commands `channels`, `digest`, `downgrade` and `scheduler` of ``flask --app app …``."""
+"""The commands `channels`, `digest`, `downgrade`, `signals`, `scheduler`, `report`, `backup`,
+`restore` and `check` of ``flask --app app …``."""
 import csv
 import json
 import logging
@@ -22,6 +23,7 @@ PLAIN = {"heading": "\n", "bullet": "  - ", "bold": lambda s: s,
          "link": lambda label, url: f"{label}: {url}"}  # chat lines as terminal text
 digest_cli = AppGroup("digest", help="The daily digest.")
 downgrade_cli = AppGroup("downgrade", help="The three-month downgrade rule.")
+signals_cli = AppGroup("signals", help="Signals of ratings that may be gaming the counts.")
 
 EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 SIGNED_KINDS = ("dingtalk", "feishu", "webhook")
@@ -134,6 +136,21 @@ def scan(as_of, as_json):
             click.echo(f"{flag['code']}\t{flag['tier']} → {flag['proposed_tier']}\t"
                        f"last rated {flag['last_rated_at'] or 'never'}")
         click.echo(f"{len(found)} station(s) flagged, {added} new", err=True)
+
+
+@signals_cli.command("scan")
+@click.option("--date", "day", type=Day(), help="The day to look through (default: yesterday).")
+@click.option("--json", "as_json", is_flag=True, help="Print the signals found.")
+def scan_signals(day, as_json):
+    """Look through a day's ratings for signals and keep them for /signals, in place of what an
+    earlier scan of that day found (the scheduler does yesterday every night)."""
+    found = tasks.scan_signals(day or yesterday())
+    if as_json:
+        echo_json(found)
+    else:
+        for signal in found:
+            click.echo(f"{signal['kind']}\t{signal['station_code']}\t{signal.get('device') or ''}")
+        click.echo(f"{len(found)} signal(s) found", err=True)
 
 
 @click.group("scheduler", help="The scheduled jobs.")
@@ -259,7 +276,7 @@ def check():
 
 
 def register(app) -> None:
-    for group in (channels_cli, digest_cli, downgrade_cli, scheduler_cli, report_cli):
+    for group in (channels_cli, digest_cli, downgrade_cli, signals_cli, scheduler_cli, report_cli):
         app.cli.add_command(group)
     for command in (backup, restore, check):
         app.cli.add_command(command)

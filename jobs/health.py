@@ -6,7 +6,7 @@ from feedback import schema
 from feedback.clock import from_utc_text, local_day
 from feedback.config import DEVELOPMENT_SECRET, is_local
 from jobs import backups
-from jobs.scheduler import SCAN_AT, due_digest_days
+from jobs.scheduler import SCAN_AT, SIGNALS_AT, due_digest_days
 
 GRACE = timedelta(hours=1)  # a job still running, or the scheduler waking late, is not a problem
 
@@ -28,8 +28,8 @@ def state(db) -> dict:
     return {
         "schema_version": schema.version(db), "schema_expected": len(schema.MIGRATIONS),
         "scheduler_first_started": first[0] if first else None,
-        "last_done": {"digest": last.get("digest"), "downgrade": last.get("downgrade"),
-                      "report": last.get("report"), "backup": last.get("backup")},
+        "last_done": {job: last.get(job) for job in ("digest", "signals", "downgrade", "report",
+                                                     "backup")},
         "outbox": {"pending": pending, "failing": failing or 0, "failing_since": oldest,
                    "failing_kinds": failing_kinds, "last_error": error},
     }
@@ -48,11 +48,12 @@ def problems(found: dict, now: datetime, config: dict) -> list[str]:
         lines.append("the scheduler has never run on this database: run `flask --app app "
                      "scheduler run` (or FEEDBACK_SCHEDULER=on on the web)")
     else:
-        owed = due_digest_days(now - GRACE, from_utc_text(started), config["DIGEST_AT"], tz)
-        last_digest = found["last_done"]["digest"]
-        if owed and (last_digest is None or last_digest < owed[-1].isoformat()):
-            lines.append(f"the digest of {owed[-1].isoformat()} has not gone out "
-                         f"(the last was {last_digest or 'never'})")
+        for job, at, what in (("digest", config["DIGEST_AT"], "the digest of {} has not gone out"),
+                              ("signals", SIGNALS_AT, "the signals of {} have not been looked for")):
+            owed = due_digest_days(now - GRACE, from_utc_text(started), at, tz)
+            last_day = found["last_done"][job]
+            if owed and (last_day is None or last_day < owed[-1].isoformat()):
+                lines.append(f"{what.format(owed[-1].isoformat())} (the last was {last_day or 'never'})")
         scan_day = local_day(now - GRACE - timedelta(hours=SCAN_AT[0], minutes=SCAN_AT[1]), tz)
         last_scan = found["last_done"]["downgrade"]
         if local_day(from_utc_text(started), tz) < scan_day and (

@@ -26,6 +26,7 @@ log = logging.getLogger("feedback.scheduler")
 CATCH_UP_DAYS = 7
 LEASE = timedelta(minutes=30)
 WINDOW_AT = (0, 5)  # yesterday's digest window, just after midnight (jobs.tasks.prepare_digest)
+SIGNALS_AT = (0, 15)  # yesterday's ratings looked through for signals (feedback.signals.scan)
 SCAN_AT = (0, 30)  # the downgrade scan, every night
 RETRY_EVERY = timedelta(minutes=5)
 
@@ -63,8 +64,9 @@ def first_started(db, now: datetime) -> datetime:
 
 
 def due_digest_days(now: datetime, started: datetime, digest_at: tuple[int, int], tz) -> list:
-    """The days whose digest is due by ``now``, oldest first: at most 7 back, none from before
-    scheduling began (the day before the first start is the first one owed)."""
+    """The days whose digest (or other work done the day after, at ``digest_at``) is due by
+    ``now``, oldest first: at most 7 back, none from before scheduling began (the day before
+    the first start is the first one owed)."""
     today = local_day(now, tz)
     send_time = datetime.combine(today, time(*digest_at), tzinfo=tz)
     latest = today - timedelta(days=1) if now >= send_time else today - timedelta(days=2)
@@ -133,6 +135,20 @@ def run_window() -> bool:
     return True
 
 
+def run_signals() -> list[str]:
+    """Look through each owed day's ratings for signals, oldest first, each under its lease: a
+    night the service was down is caught up as a digest is."""
+    db, now = get_db(), clock.now()
+    done = []
+    for day in due_digest_days(now, first_started(db, now), SIGNALS_AT, current_app.config["TIMEZONE"]):
+        if take_lease(db, "signals", day.isoformat(), now):
+            found = tasks.scan_signals(day)
+            finish(db, "signals", day.isoformat(), clock.now())
+            log.info("signals %s: %d found", day, len(found))
+            done.append(day.isoformat())
+    return done
+
+
 def run_scan() -> bool:
     """The nightly downgrade scan, once a day."""
     db, now = get_db(), clock.now()
@@ -170,6 +186,7 @@ def run_all_due() -> None:
     run_window()
     run_digests()
     run_reports()
+    run_signals()
     run_scan()
     run_backup()
     run_retries()
@@ -199,6 +216,7 @@ def build(app: Flask, blocking: bool = False):
             ("digest", run_digests, CronTrigger(hour=hour, minute=minute, timezone=tz)),
             ("reports", run_reports, CronTrigger(hour=hour, minute=minute, timezone=tz)),
             ("window", run_window, CronTrigger(hour=WINDOW_AT[0], minute=WINDOW_AT[1], timezone=tz)),
+            ("signals", run_signals, CronTrigger(hour=SIGNALS_AT[0], minute=SIGNALS_AT[1], timezone=tz)),
             ("downgrade", run_scan, CronTrigger(hour=SCAN_AT[0], minute=SCAN_AT[1], timezone=tz)),
             ("backup", run_backup, CronTrigger(hour=backups.BACKUP_AT[0],
                                                minute=backups.BACKUP_AT[1], timezone=tz)),

@@ -1,5 +1,5 @@
 """The scheduled work as the app runs it: digests and reports built and delivered, the
-downgrade scan.
+downgrade scan, the signal scan.
 
 The rules (jobs.digest.build, jobs.reports.week and .month, jobs.downgrade.flags) are pure; these
 functions read the database and the clock around them and hand the results to the outbox.
@@ -10,7 +10,7 @@ from functools import partial
 
 from flask import current_app, render_template
 
-from feedback import clock, workdays
+from feedback import clock, signals, workdays
 from feedback.clock import to_utc_text
 from feedback.db import get_db, write
 from jobs import digest as digests
@@ -105,6 +105,11 @@ def scan(as_of: date) -> tuple[list[dict], int]:
     with write(db):
         added = downgrade.record(db, found, as_of, clock.now())
     return found, added
+
+
+def scan_signals(day: date) -> list[dict]:
+    """Look through the ratings of ``day`` for signals and keep what is found."""
+    return signals.scan(get_db(), day, current_app.config["TIMEZONE"], clock.now())
 
 
 def add_channel(kind: str, target: str, district: str | None, secret: str | None) -> int:

@@ -304,3 +304,15 @@ def test_events_are_json_lines_without_comments_passwords_or_addresses(db_path, 
     text = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
     assert "厕所" not in text and "hunter2" not in text and "127.0.0.1" not in text
     app.extensions["feedback.db"].close()
+
+
+def test_check_names_each_nights_work_that_is_owed(runner, clock, stations_loaded):
+    assert runner.invoke(args=["scheduler", "run", "--once"]).exit_code == 0
+    assert runner.invoke(args=["check"]).exit_code == 0
+    clock.advance(days=1)  # a day on which the scheduler did not run
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert "the digest of 2026-11-28 has not gone out (the last was 2026-11-27)" in result.output
+    assert ("the signals of 2026-11-28 have not been looked for (the last was 2026-11-27)"
+            in result.output)
+    assert "the downgrade scan has not run since 2026-11-28" in result.output

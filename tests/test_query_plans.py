@@ -13,7 +13,7 @@ from feedback.db import write
 # Tables whose rows grow with the history: a plan may search them by an index, never scan them.
 HISTORY = ("ratings", "station_days", "rating_details", "excluded_ratings", "station_weeks",
            "station_months", "station_windows", "district_days", "district_months", "cases",
-           "case_steps", "visits", "station_history")
+           "case_steps", "visits", "station_history", "signals")
 # "SCAN t" reads t whole, by its rows or along an index; "SEARCH t USING INDEX" reads a range,
 # which for the ratings must be narrower than one station's (its whole history).
 WHOLE_SCAN = re.compile(rf"\bSCAN ({'|'.join(HISTORY)})\b"
@@ -59,6 +59,7 @@ def whole_scans(db, statements: list[str]) -> list[str]:
     ["report", "week", "--week", "2026-W47", "--json"],
     ["report", "month", "--month", "2026-10", "--json"],
     ["ratings", "export", "-", "--from", "2026-10-01", "--to", "2026-10-31"],
+    ["signals", "scan", "--date", "2026-10-27", "--json"],
 ])
 def test_the_commands_hot_reads_scan_no_history(runner, db, traced, command):
     result = runner.invoke(args=command)
@@ -70,7 +71,7 @@ def test_the_commands_hot_reads_scan_no_history(runner, db, traced, command):
 @pytest.mark.parametrize("path", [
     "/digests/2026-11-27", "/stations", "/stations/ST-001", "/reports/weeks/2026-W47",
     "/reports/months/2026-10", "/api/v1/stations?limit=50",
-    "/api/v1/stations/ST-001/ratings?from=2026-10-01&to=2026-10-30",
+    "/api/v1/stations/ST-001/ratings?from=2026-10-01&to=2026-10-30", "/signals", "/api/v1/signals",
 ])
 def test_the_staff_pages_hot_reads_scan_no_history(client, db, traced, make_user, path):
     make_user("wang", "admin")

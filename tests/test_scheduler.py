@@ -117,18 +117,35 @@ def test_yesterdays_digest_window_is_made_after_midnight_once(app, clock, runner
     assert [s["code"] for s in json.loads(ranking)["best"]] == ["ST-001", "ST-002"]
 
 
+def test_each_nights_signal_scan_runs_once_and_catches_up_the_nights_missed(app, clock, runner,
+                                                                             write_file, db):
+    runner.invoke(args=["stations", "import", write_file("s.csv", STATIONS_CSV)])
+    clock.instant = local(2026, 11, 28, 0, 15).astimezone(timezone.utc)
+    with app.app_context():
+        assert scheduler.run_signals() == ["2026-11-27"]  # the first night: yesterday only
+        clock.instant = local(2026, 12, 1, 0, 14).astimezone(timezone.utc)
+        assert scheduler.run_signals() == ["2026-11-28", "2026-11-29"]  # down for two nights
+        clock.advance(minutes=1)
+        assert scheduler.run_signals() == ["2026-11-30"]
+        assert scheduler.run_signals() == []
+    assert [row[0] for row in db.execute("SELECT day FROM signal_scans ORDER BY day")] == [
+        "2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30"]
+
+
 def test_triggers_fire_in_the_configured_zone(db_path, clock, monkeypatch):
     monkeypatch.setenv("FEEDBACK_DIGEST_AT", "07:30")
     monkeypatch.setenv("FEEDBACK_TIMEZONE", "Asia/Urumqi")  # UTC+6, for a zone that is not +8
     app = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
     jobs = {job.id: job for job in scheduler.build(app).get_jobs()}
-    assert set(jobs) == {"digest", "reports", "window", "downgrade", "backup", "retry"}
+    assert set(jobs) == {"digest", "reports", "window", "signals", "downgrade", "backup", "retry"}
     now = datetime(2026, 11, 28, 4, 0, tzinfo=timezone.utc)  # 10:00 in Urumqi
     digest_at = jobs["digest"].trigger.get_next_fire_time(None, now)
     assert digest_at == datetime(2026, 11, 29, 7, 30, tzinfo=ZoneInfo("Asia/Urumqi"))
     assert jobs["reports"].trigger.get_next_fire_time(None, now) == digest_at
     assert jobs["window"].trigger.get_next_fire_time(None, now) == datetime(
         2026, 11, 29, 0, 5, tzinfo=ZoneInfo("Asia/Urumqi"))
+    assert jobs["signals"].trigger.get_next_fire_time(None, now) == datetime(
+        2026, 11, 29, 0, 15, tzinfo=ZoneInfo("Asia/Urumqi"))
     scan_at = jobs["downgrade"].trigger.get_next_fire_time(None, now)
     assert scan_at == datetime(2026, 11, 29, 0, 30, tzinfo=ZoneInfo("Asia/Urumqi"))
     backup_at = jobs["backup"].trigger.get_next_fire_time(None, now)

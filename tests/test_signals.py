@@ -1,4 +1,5 @@
 """Signals for inspectors, on hand-made data with known answers, and through the API and page."""
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -68,10 +69,10 @@ def inspector(client, make_user):
     return client
 
 
-def test_signals_reach_the_api_and_the_page_with_an_exclude_action(app, inspector, runner,
-                                                                   station_url, clock, db):
+def test_the_nights_scan_brings_signals_to_the_api_and_the_page_with_an_exclude_action(
+        app, inspector, runner, station_url, clock, db):
     """One phone taps ST-001 twelve times in six minutes: a burst, and a station kept alive by
-    one phone. The inspector excludes that phone's ratings from the page."""
+    one phone. The night's scan finds both; the inspector excludes that phone's ratings."""
     from urllib.parse import urlsplit
 
     phone = app.test_client()
@@ -80,11 +81,18 @@ def test_signals_reach_the_api_and_the_page_with_an_exclude_action(app, inspecto
         key = phone.get(path).get_data(as_text=True).split('name="key" value="')[1].split('"')[0]
         phone.post(path, data={"score": "5", "key": key})
         clock.advance(seconds=30)
+    assert inspector.get("/api/v1/signals").get_json()["items"] == []
+    assert "尚未检查" in inspector.get("/signals").get_data(as_text=True)
+    clock.advance(days=1)
+    result = runner.invoke(args=["signals", "scan"])  # yesterday, as the scheduler does
+    assert result.exit_code == 0 and "2 signal(s) found" in result.output, result.output
     items = inspector.get("/api/v1/signals").get_json()["items"]
-    assert {(s["kind"], s["station_code"]) for s in items} == {("burst", "ST-001"),
-                                                               ("single_device", "ST-001")}
+    assert {(s["kind"], s["station_code"], s["found_on"]) for s in items} == {
+        ("burst", "ST-001", "2026-11-28"), ("single_device", "ST-001", "2026-11-28")}
+    [burst] = [s for s in items if s["kind"] == "burst"]
+    assert burst["ratings"] == 12 and burst["from"].startswith("2026-11-28T12:00")  # local time
     page = inspector.get("/signals").get_data(as_text=True)
-    assert "10分钟内集中评价" in page and 'action="/signals/exclude"' in page
+    assert "10分钟内集中评价" in page and 'action="/signals/exclude"' in page and "截至 2026-11-28" in page
     label = db.execute("SELECT label FROM devices WHERE staff_since IS NULL").fetchone()[0]
     response = inspector.post("/signals/exclude", data={
         "csrf_token": csrf_from(page), "station": "ST-001", "device": label,
@@ -93,6 +101,64 @@ def test_signals_reach_the_api_and_the_page_with_an_exclude_action(app, inspecto
     assert "已排除 12 条评价" in inspector.get("/signals").get_data(as_text=True)
     found = inspector.get("/api/v1/stations/ST-001").get_json()
     assert (found["ratings_total"], found["held_total"]) == (0, 12)
+    runner.invoke(args=["signals", "scan"])  # the excluded ratings keep no station alive
+    assert [s["kind"] for s in inspector.get("/api/v1/signals").get_json()["items"]] == ["burst"]
+
+
+def test_a_burst_across_midnight_is_kept_once_on_the_day_it_ended(app, runner, db, stations_loaded):
+    """Ten ratings from 23:55 to 00:04 local time: the scan of the first day does not see a
+    burst end on it; the scan of the second does; scanning a day again replaces what it kept."""
+    from feedback import ratings
+    from feedback.db import write
+
+    tz = app.config["TIMEZONE"]
+    start = datetime(2026, 11, 26, 23, 55, tzinfo=tz)
+    with write(db):
+        for n in range(10):
+            at = start + timedelta(minutes=n)
+            ratings.record(db, station_id=1, rated_at=at.astimezone(timezone.utc), score=5,
+                           source="form", once_key=f"k{n}", tz=tz)
+    for day in ("2026-11-26", "2026-11-27", "2026-11-27"):
+        assert runner.invoke(args=["signals", "scan", "--date", day]).exit_code == 0
+    kept = db.execute("SELECT day, kind FROM signals WHERE kind = 'burst'").fetchall()
+    assert kept == [("2026-11-27", "burst")]
+
+
+def test_a_station_is_kept_alive_by_two_phones_but_not_by_three_or_one_without_a_cookie(
+        app, runner, db, write_file):
+    """The scan's single_device rule reads each station only as far as a third device; what it
+    finds is the rule over all of the station's counted ratings of the 90 days."""
+    from feedback import devices, ratings
+    from feedback.counting import exclude_rating
+    from feedback.db import write
+
+    tz, now = app.config["TIMEZONE"], datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+    csv = "code,name,district,tier,kind\n" + "".join(
+        f"ST-00{n},驿站{n},黄浦区,city,fixed\n" for n in range(1, 7))
+    assert runner.invoke(args=["stations", "import", write_file("six.csv", csv)]).exit_code == 0
+    with write(db):
+        phones = [devices.find_or_add(db, f"phone{n}", now)["id"] for n in range(3)]
+        ids = dict(db.execute("SELECT code, id FROM stations"))
+
+        def rate(code, device, days_back=0):
+            return ratings.record(db, station_id=ids[code], rated_at=now - timedelta(days=days_back),
+                                  score=4, source="form", once_key=f"{code}{device}{days_back}",
+                                  tz=tz, device_id=device)
+        for n in range(6):
+            rate("ST-001", phones[n % 2], n)           # two phones, six ratings
+            rate("ST-002", phones[n % 3], n)           # three phones
+        rate("ST-003", phones[0])                      # one phone, and one rating without a cookie
+        rate("ST-003", None, 1)
+        rate("ST-004", phones[0])                      # one phone, and a third, excluded
+        rate("ST-004", phones[1])
+        exclude_rating(db, rate("ST-004", phones[2], 2), "一部借来的手机", "li", now)
+        rate("ST-005", phones[0], 89)                  # one phone, 89 days back: inside
+        rate("ST-006", phones[0], 91)                  # outside the 90 days
+    result = runner.invoke(args=["signals", "scan", "--date", "2026-11-27", "--json"])
+    found = {s["station_code"]: s for s in json.loads(result.output) if s["kind"] == "single_device"}
+    assert sorted(found) == ["ST-001", "ST-004", "ST-005"]
+    assert (found["ST-001"]["ratings"], found["ST-001"]["devices"]) == (6, 2)
+    assert found["ST-004"]["ratings"] == 2
 
 
 def test_signals_are_for_inspectors_and_admins(client, runner, make_user):
@@ -100,3 +166,26 @@ def test_signals_are_for_inspectors_and_admins(client, runner, make_user):
     sign_in(client, "mgr")
     assert client.get("/signals").status_code == 403
     assert client.get("/api/v1/signals").status_code == 403
+
+
+def test_the_signals_page_shows_fifty_at_a_time(app, inspector, runner, db, write_file):
+    """A rollout where sixty stations have each been rated once, by one phone: sixty stations
+    kept alive by it, and one phone at many stations."""
+    from feedback import devices, ratings
+    from feedback.db import write
+
+    csv = "code,name,district,tier,kind\n" + "".join(
+        f"R-{n:02d},驿站{n},黄浦区,city,fixed\n" for n in range(60))
+    assert runner.invoke(args=["stations", "import", write_file("sixty.csv", csv)]).exit_code == 0
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+    with write(db):
+        phone = devices.find_or_add(db, "phone", now)["id"]
+        for station_id, in db.execute("SELECT id FROM stations WHERE code LIKE 'R-%'").fetchall():
+            ratings.record(db, station_id=station_id, rated_at=now, score=5, source="form",
+                           once_key=f"k{station_id}", tz=app.config["TIMEZONE"], device_id=phone)
+    assert runner.invoke(args=["signals", "scan", "--date", "2026-11-27"]).exit_code == 0
+    first = inspector.get("/signals").get_data(as_text=True)
+    second = inspector.get("/signals?page=2").get_data(as_text=True)
+    assert "Signals (61)" in first and "第 1 / 2 页" in first and 'href="?page=2"' in first
+    assert (first.count('<section class="card">'), second.count('<section class="card">')) == (50, 11)
+    assert "R-00" in first and "R-59" in second and "一天评价过多驿站" in second  # the rules' order

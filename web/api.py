@@ -258,8 +258,8 @@ def lift(exclusion_id: int):
 @bp.get("/signals")
 @staff_required("inspector", "admin")
 def signal_list():
-    """What may be gaming the counts, for inspectors to look into."""
-    return {"items": signals.find_now(get_db(), clock.today(), tz())}
+    """What the nightly scans found that may be gaming the counts, for inspectors to look into."""
+    return {"items": signals.kept(get_db(), tz())}
 
 
 @bp.get("/cases")

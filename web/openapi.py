@@ -75,12 +75,14 @@ SCHEMAS = {
     "Exclusion": {"type": "object", "required": ["id", "ratings"], "properties": {
         "id": {"type": "integer"}, "ratings": {"type": "integer",
                                                "description": "how many ratings it holds (or released)"}}},
-    "Signal": {"type": "object", "required": ["kind", "station_code"], "properties": {
+    "Signal": {"type": "object", "required": ["kind", "station_code", "found_on"], "properties": {
         "kind": {"type": "string",
                  "enum": ["single_device", "burst", "impossible_travel", "many_stations"]},
         "station_code": {"type": "string"}, "device": {"type": "string", "nullable": True},
         "ratings": {"type": "integer"}, "from": {"type": "string", "format": "date-time"},
-        "to": {"type": "string", "format": "date-time"}}},
+        "to": {"type": "string", "format": "date-time"},
+        "found_on": {"type": "string", "format": "date",
+                     "description": "the day the nightly scan found it on"}}},
     "Flag": {"type": "object", "required": ["code", "tier", "proposed_tier", "last_rated_at"],
              "properties": {
         "code": {"type": "string"}, "tier": {"type": "string", "enum": TIERS},
@@ -251,7 +253,8 @@ PATHS = {
     "/signals": {"get": {
         "summary": "What may be gaming the counts (inspectors, admins)", "security": STAFF,
         "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
-            "items": {"type": "array", "items": _ref("Signal")}}}, "The signals"),
+            "items": {"type": "array", "items": _ref("Signal")}}},
+            "The signals the nightly scans found: the last 30 days scanned"),
             "401": ERROR, "403": ERROR}}},
     "/public/stations": {"get": {
         "summary": "Listed stations nearest a position, nearest first (no sign-in)",

@@ -182,22 +182,31 @@ SIGNAL_TITLES = {
 }
 
 
-def exclusion_days(signal: dict, today: date) -> tuple[str, str]:
+SIGNALS_PER_PAGE = 50  # a sparse national rollout has many stations rated by one phone
+
+
+def exclusion_days(signal: dict) -> tuple[str, str]:
     """The local days an exclusion proposed from a signal covers."""
     if signal["kind"] == "single_device":
-        return (today - timedelta(days=signals.SINGLE_DEVICE_DAYS - 1)).isoformat(), today.isoformat()
+        scanned = date.fromisoformat(signal["found_on"])
+        return (scanned - timedelta(days=signals.SINGLE_DEVICE_DAYS - 1)).isoformat(), scanned.isoformat()
     return signal["from"][:10], signal["to"][:10]
 
 
 @bp.get("/signals")
 @staff_required("inspector", "admin")
 def signal_list():
-    """What may be gaming the counts, each with its ratings and a way to exclude them."""
-    today = clock.today()
-    found = signals.find_now(get_db(), today, current_app.config["TIMEZONE"])
-    for signal in found:
-        signal["days"] = exclusion_days(signal, today)
-    return render_template("signals.html", signals=found, titles=SIGNAL_TITLES)
+    """What the nightly scans found that may be gaming the counts, each with its ratings and a
+    way to exclude them, a page at a time."""
+    db = get_db()
+    total = signals.kept_total(db)
+    page, pages = page_asked(total, SIGNALS_PER_PAGE)
+    shown = signals.kept(db, current_app.config["TIMEZONE"], limit=SIGNALS_PER_PAGE,
+                         offset=(page - 1) * SIGNALS_PER_PAGE)
+    for signal in shown:
+        signal["days"] = exclusion_days(signal)
+    return render_template("signals.html", signals=shown, titles=SIGNAL_TITLES, total=total,
+                           page=page, pages=pages, scanned=signals.latest_scan(db))
 
 
 @bp.post("/signals/exclude")
