@@ -74,7 +74,7 @@ def rebuild(db) -> None:
     """Every rollup recounted from the ratings, set-based (add_up()). Call inside write().
     The digests' windows are dropped rather than refilled: the next digest makes its own."""
     with triggers_aside(db):
-        for table in (*RECOUNTS, "window_ends"):
+        for table in (*RECOUNTS, "window_ends", "week_lists"):
             db.execute(f"DELETE FROM {table}")
         # a day whose ratings are all excluded keeps its (empty) row: lifting an exclusion puts
         # its ratings back into the row that is there
@@ -87,10 +87,11 @@ def rebuild(db) -> None:
 
 @contextmanager
 def triggers_aside(db):
-    """The triggers that keep the rollups of station_days set aside, and put back in the same
-    transaction, while add_up() does their work for many rows at once."""
+    """The triggers that keep the rollups of station_days (and forget what was worked out from
+    them) set aside, and put back in the same transaction, while add_up() does their work for
+    many rows at once."""
     triggers = db.execute("""SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
-                             AND tbl_name IN ('station_days', 'station_months')""").fetchall()
+                             AND tbl_name IN ('station_days', 'station_months', 'station_weeks')""").fetchall()
     for name, _ in triggers:
         db.execute(f"DROP TRIGGER {name}")
     yield
@@ -142,7 +143,11 @@ def add_up(db, days_sql: str, params=()) -> None:
                 FROM temp.added_days JOIN window_ends ON day BETWEEN first_day AND end_day
                 GROUP BY 1, 2 ON CONFLICT (end_day, station_id) DO UPDATE SET {added_up}""",
             """UPDATE window_ends SET ranking = NULL WHERE ranking IS NOT NULL AND EXISTS (
-                   SELECT 1 FROM temp.added_days WHERE day BETWEEN first_day AND end_day)"""):
+                   SELECT 1 FROM temp.added_days WHERE day BETWEEN first_day AND end_day)""",
+            # the weeks' lists from the first week added to on (a little more than the
+            # triggers would forget, in one statement)
+            """DELETE FROM week_lists
+               WHERE monday >= (SELECT date(min(day), 'weekday 0', '-6 days') FROM temp.added_days)"""):
         db.execute(statement)
     db.execute("DROP TABLE temp.added_days")
     db.execute("DROP TABLE temp.added_months")

@@ -3,14 +3,17 @@
 ``week`` and ``month`` are the rules: plain functions of the data and the period. ``load_week``
 and ``load_month`` read that data; nothing here sends anything.
 """
+import json
 import re
 import statistics
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from feedback import scale
 from feedback.clock import add_months, day_start, to_utc_text
+from feedback.db import write
 from jobs.digest import districts_between, sum_counts
 
 WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
@@ -183,35 +186,56 @@ REPEAT_BAD = """
             SELECT this.station_id FROM station_weeks AS this
             JOIN station_weeks AS before ON before.station_id = this.station_id
                  AND before.monday = ? AND before.n1 + before.n2 > 0
-            WHERE this.monday = ? AND this.n1 + this.n2 > 0))
+            WHERE this.monday = ? AND this.n1 + this.n2 > 0
+              AND this.station_id IN (SELECT id FROM stations WHERE {where})))
     SELECT code, name, district, count(*) AS weeks, count(*) OVER () AS total
     FROM bad JOIN stations ON stations.id = station_id
-    WHERE julianday(?) - julianday(monday) = 7 * (place - 1) AND {where}
+    WHERE julianday(?) - julianday(monday) = 7 * (place - 1)
     GROUP BY station_id ORDER BY weeks DESC, code LIMIT {limit}"""
+
+
+def station_lists(db, monday: date, where: str, params: list) -> dict:
+    """The week's two lists over every station of the scope, each its first LIST_LIMIT and its
+    total: quiet (open by Sunday, listed, and without a counted rating in the week) and bad
+    weeks running."""
+    week_of = lambda weeks: (monday - timedelta(weeks=weeks)).isoformat()  # noqa: E731
+    found = {"quiet": [], "quiet_total": 0, "repeat_bad": [], "repeat_bad_total": 0}
+    for code, name, district_name, found["quiet_total"] in db.execute(
+            f"""SELECT code, name, district, count(*) OVER () FROM stations
+                WHERE status = 'listed' AND opened_on <= ? AND {where}
+                  AND NOT EXISTS (SELECT 1 FROM station_weeks WHERE station_id = stations.id
+                                  AND monday = ? AND n1 + n2 + n3 + n4 + n5 > 0)
+                ORDER BY code LIMIT {LIST_LIMIT}""",
+            [(monday + timedelta(days=6)).isoformat(), *params, monday.isoformat()]):
+        found["quiet"].append({"code": code, "name": name, "district": district_name})
+    for code, name, district_name, weeks, found["repeat_bad_total"] in db.execute(
+            REPEAT_BAD.format(where=where, limit=LIST_LIMIT),
+            [week_of(RUN_WEEKS - 1), week_of(0), week_of(1), week_of(0), *params, week_of(0)]):
+        found["repeat_bad"].append({"code": code, "name": name, "district": district_name,
+                                    "weeks": weeks})
+    return found
+
+
+def kept_station_lists(db, monday: date, district: str | None) -> dict:
+    """station_lists() of the week, kept in week_lists once made: they pass over every station,
+    and a finished week's change only when a rating of the RUN_WEEKS they look at, or a station,
+    does (the triggers then forget them). Made under the write lock, so no change slips in."""
+    key = [monday.isoformat(), district or ""]
+    kept = db.execute("SELECT lists FROM week_lists WHERE monday = ? AND district = ?", key).fetchone()
+    if kept:
+        return json.loads(kept[0])
+    with nullcontext() if db.conn.in_transaction else write(db):
+        found = station_lists(db, monday, *scope_sql(district))
+        db.execute("INSERT OR REPLACE INTO week_lists (monday, district, lists) VALUES (?, ?, ?)",
+                   [*key, json.dumps(found, ensure_ascii=False)])
+    return found
 
 
 def load_week(db, monday: date, district: str | None = None) -> WeekData:
     where, params = scope_sql(district)
     sunday = monday + timedelta(days=6)
-    week_of = lambda weeks: (monday - timedelta(weeks=weeks)).isoformat()  # noqa: E731
-    # quiet: open by Sunday, listed, and without a counted rating in the week
-    quiet_sql = f"""FROM stations WHERE status = 'listed' AND opened_on <= ? AND {where}
-                    AND NOT EXISTS (SELECT 1 FROM station_weeks WHERE station_id = stations.id
-                                    AND monday = ? AND n1 + n2 + n3 + n4 + n5 > 0)"""
-    quiet_params = [sunday.isoformat(), *params, monday.isoformat()]
-    quiet, quiet_total = [], 0
-    for code, name, district_name, quiet_total in db.execute(
-            f"""SELECT code, name, district, count(*) OVER () {quiet_sql}
-                ORDER BY code LIMIT {LIST_LIMIT}""", quiet_params):
-        quiet.append({"code": code, "name": name, "district": district_name})
-    repeat_bad, repeat_bad_total = [], 0
-    for code, name, district_name, weeks, repeat_bad_total in db.execute(
-            REPEAT_BAD.format(where=where, limit=LIST_LIMIT),
-            [week_of(RUN_WEEKS - 1), week_of(0), week_of(1), week_of(0), week_of(0), *params]):
-        repeat_bad.append({"code": code, "name": name, "district": district_name, "weeks": weeks})
     return WeekData(
-        monday=monday, quiet=quiet, quiet_total=quiet_total,
-        repeat_bad=repeat_bad, repeat_bad_total=repeat_bad_total,
+        monday=monday, **kept_station_lists(db, monday, district),
         counts=districts_between(db, monday, sunday, where, params),
         previous=districts_between(db, monday - timedelta(days=7), monday - timedelta(days=1),
                                     where, params),

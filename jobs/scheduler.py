@@ -123,13 +123,16 @@ def run_reports() -> list[str]:
 
 
 def run_window() -> bool:
-    """Yesterday's digest window and ranking, made once a day soon after midnight: at national
-    scale a second of work that no reader should wait for."""
+    """Yesterday's digest window and ranking, and on a Monday the week's lists of stations,
+    made once a day soon after midnight: at national scale seconds of work that no reader
+    should wait for."""
     db, now = get_db(), clock.now()
     yesterday = local_day(now, current_app.config["TIMEZONE"]) - timedelta(days=1)
     if not take_lease(db, "window", yesterday.isoformat(), now):
         return False
     tasks.prepare_digest(yesterday)
+    if yesterday.weekday() == 6:  # a week just ended
+        tasks.prepare_week(yesterday - timedelta(days=6))
     finish(db, "window", yesterday.isoformat(), clock.now())
     log.info("digest window %s made", yesterday)
     return True

@@ -33,6 +33,12 @@ def prepare_digest(day: date) -> None:
     digests.load(get_db(), day)
 
 
+def prepare_week(monday: date) -> None:
+    """Work out and keep the nation's lists of stations of the week of ``monday`` (the quiet,
+    the bad weeks running), so that nobody opening that weekly report waits for them."""
+    reports.kept_station_lists(get_db(), monday, None)
+
+
 def build_week(monday: date, district: str | None = None) -> dict:
     """The weekly report of the ISO week starting ``monday``: everywhere, or one district."""
     data = reports.load_week(get_db(), monday, district)

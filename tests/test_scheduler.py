@@ -117,6 +117,19 @@ def test_yesterdays_digest_window_is_made_after_midnight_once(app, clock, runner
     assert [s["code"] for s in json.loads(ranking)["best"]] == ["ST-001", "ST-002"]
 
 
+def test_on_a_monday_the_window_job_also_keeps_last_weeks_lists_of_stations(app, clock, runner,
+                                                                            write_file, db):
+    runner.invoke(args=["stations", "import", write_file("s.csv", STATIONS_CSV)])
+    clock.instant = local(2026, 11, 29, 0, 5).astimezone(timezone.utc)  # a Sunday
+    with app.app_context():
+        assert scheduler.run_window()
+        assert db.execute("SELECT count(*) FROM week_lists").fetchone()[0] == 0
+        clock.advance(days=1)
+        assert scheduler.run_window()
+    [(monday, district, lists)] = db.execute("SELECT * FROM week_lists").fetchall()
+    assert (monday, district, json.loads(lists)["quiet_total"]) == ("2026-11-23", "", 3)
+
+
 def test_each_nights_signal_scan_runs_once_and_catches_up_the_nights_missed(app, clock, runner,
                                                                              write_file, db):
     runner.invoke(args=["stations", "import", write_file("s.csv", STATIONS_CSV)])
