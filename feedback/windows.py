@@ -22,7 +22,8 @@ COUNTED = "n1 + n2 + n3 + n4 + n5"
 class Window:
     """Where a window's counts are: ``rows`` selects (station_id, n1..n5), a row for each
     station with a rating in it at least; ``unrated`` is a condition on ``stations.id`` for the
-    stations without one. Each comes with its parameters. ``kept``: the end day of a kept
+    stations without one (for a kept window, a list of ids to look the stations up by). Each
+    comes with its parameters. ``kept``: the end day of a kept
     window, whose nation-wide ranking may be remembered (see ranking()); None for a summed one."""
     rows: str
     rows_params: list
@@ -38,10 +39,13 @@ def window(db, first: date, last: date) -> Window:
         upto = db.execute("SELECT stations_upto FROM window_ends WHERE end_day = ?", [end]).fetchone()[0]
         return Window(
             "SELECT station_id, n1, n2, n3, n4, n5 FROM station_windows WHERE end_day = ?", [end],
-            f"""(stations.id IN (SELECT station_id FROM station_windows
-                                 WHERE end_day = ? AND {COUNTED} = 0)
-                 OR (stations.id > ? AND NOT EXISTS (SELECT 1 FROM station_windows
-                                                     WHERE end_day = ? AND station_id = stations.id)))""",
+            # the empty rows by their partial index (the planner, knowing no sizes, would read
+            # the whole window by its key), and the stations added since the window was made
+            f"""stations.id IN (SELECT station_id FROM station_windows INDEXED BY station_windows_empty
+                                WHERE end_day = ? AND {COUNTED} = 0
+                                UNION ALL SELECT id FROM stations AS added WHERE added.id > ?
+                                AND NOT EXISTS (SELECT 1 FROM station_windows
+                                                WHERE end_day = ? AND station_id = added.id))""",
             [end, upto, end], kept=end)
     db.execute("DROP TABLE IF EXISTS temp.past_window")
     db.execute(f"""CREATE TEMP TABLE past_window AS

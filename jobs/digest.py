@@ -200,9 +200,9 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
         where, params = f"stations.code IN ({','.join('?' * len(codes))})", list(codes)
     first = day - timedelta(days=RANKING_DAYS - 1)
     ranking_window = windows.window(db, first, day)
-    unrated = [dict(row) for row in db.query(
+    unrated = [dict(row) for row in db.query(  # +status: by the window's ids, not every listed
         f"""SELECT id, code, name, district, opened_on FROM stations
-            WHERE status = 'listed' AND {where} AND {ranking_window.unrated}""",
+            WHERE +status = 'listed' AND {where} AND {ranking_window.unrated}""",
         [*params, *ranking_window.unrated_params])]
     last_rated = dict(db.execute(
         """SELECT id, (SELECT max(day) FROM station_days

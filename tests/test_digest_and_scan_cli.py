@@ -171,3 +171,14 @@ def test_ranking_shrinks_towards_the_mean_so_one_rating_does_not_top_the_list(ru
         ("R-B", 24), ("R-C", 24)]
     assert [s["code"] for s in later["quiet_30"]] == ["R-A", "R-D"]
     assert show(runner, "--date", "2026-12-30")["quiet_30_total"] == 4  # nothing left in it
+
+
+def test_a_station_added_after_a_digests_window_was_kept_is_quiet_in_it(runner, history, write_file,
+                                                                       db):
+    before = show(runner, "--date", "2026-12-31")
+    assert db.execute("SELECT count(*) FROM window_ends WHERE end_day = '2026-12-31'").fetchone()[0]
+    text = "code,name,district,tier,kind,opened_on\nLATE,迟来的驿站,黄浦区,city,fixed,2026-01-01\n"
+    assert runner.invoke(args=["stations", "import", write_file("late.csv", text)]).exit_code == 0
+    after = show(runner, "--date", "2026-12-31")
+    assert [s["code"] for s in after["quiet_60"]] == ["LATE"] + [s["code"] for s in before["quiet_60"]]
+    assert after["quiet_30"] == before["quiet_30"]
