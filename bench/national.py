@@ -36,6 +36,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BUSY = 7  # the station with the most ratings: every rating picks it one time in BUSY_SHARE
 BUSY_SHARE = 2000
 SCORES = (5, 5, 5, 4, 4, 3, 2, 1)  # the generated ratings' scores: mostly satisfied
+PHONES = 21  # phones that open a form and rate, each at another station, under gunicorn
 COMMENTS = ("热水没了", "微波炉坏了，好几天没人修", "很干净，谢谢！", "空调太冷", "沙发很舒服")
 
 
@@ -171,32 +172,105 @@ def staff_token(app) -> str:
             return accounts.create_token(db, accounts.user_by(db, "username", "bench")["id"])
 
 
+def pages() -> dict[str, tuple[str, int]]:
+    """The staff pages and JSON measured: name → (path, repeat)."""
+    busy = f"N-{BUSY:06d}"
+    day = (TODAY - timedelta(days=1)).isoformat()
+    return {
+        "/digests/DAY": (f"/digests/{day}", 3),
+        "/stations (a page)": ("/stations", 5),
+        "/stations/CODE (the busiest)": (f"/stations/{busy}", 5),
+        "/api/v1/stations?limit=100": ("/api/v1/stations?limit=100", 5),
+        "ratings API, 30 days of the busiest station": (f"/api/v1/stations/{busy}/ratings?to={day}", 10),
+        "/reports/weeks/WEEK": ("/reports/weeks/2026-W47", 3),
+        "/reports/months/MONTH": ("/reports/months/2026-10", 3),
+        "/flags": ("/flags", 3),
+        "/cases": ("/cases", 3),
+        "/signals": ("/signals", 3),
+    }
+
+
 def page_figures(app, token: str) -> dict[str, float]:
     """Pages and JSON through the app, as an admin (seconds, median)."""
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    busy = f"N-{BUSY:06d}"
-    day = (TODAY - timedelta(days=1)).isoformat()
 
     def get(path):
         response = client.get(path, headers=headers)
         assert response.status_code == 200, (path, response.status_code)
         return response
 
-    return {
-        "empty request (/healthz)": median_seconds(lambda: client.get("/healthz"), 20),
-        "/digests/DAY": median_seconds(lambda: get(f"/digests/{day}"), 3),
-        "/stations (a page)": median_seconds(lambda: get("/stations"), 5),
-        "/stations/CODE (the busiest)": median_seconds(lambda: get(f"/stations/{busy}"), 5),
-        "/api/v1/stations?limit=100": median_seconds(lambda: get("/api/v1/stations?limit=100"), 5),
-        "ratings API, 30 days of the busiest station": median_seconds(
-            lambda: get(f"/api/v1/stations/{busy}/ratings?to={day}"), 10),
-        "/reports/weeks/WEEK": median_seconds(lambda: get("/reports/weeks/2026-W47"), 3),
-        "/reports/months/MONTH": median_seconds(lambda: get("/reports/months/2026-10"), 3),
-        "/flags": median_seconds(lambda: get("/flags"), 3),
-        "/cases": median_seconds(lambda: get("/cases"), 3),
-        "/signals": median_seconds(lambda: get("/signals"), 3),
-    }
+    return {"empty request (/healthz)": median_seconds(lambda: client.get("/healthz"), 20),
+            **{name: median_seconds(lambda: get(path), repeat)
+               for name, (path, repeat) in pages().items()}}
+
+
+def serving_figures(app, database: str, token: str) -> dict[str, str]:
+    """The service as deployed, under gunicorn with 2 workers: a phone's form GET and rating
+    POST beside an empty request (medians, each phone new and at another station), and each
+    worker's resident memory once both have served every staff page."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    from bench.rating_post import start_gunicorn
+    from qr.links import station_url
+
+    with app.app_context():
+        from feedback.db import get_db
+        forms = [urlsplit(station_url(row)).path for row in get_db().query(
+            "SELECT code, link_version FROM stations WHERE id % 1000 = 1 LIMIT ?", [PHONES])]
+    process, port = start_gunicorn("app:create_app()", flask_env(database))
+
+    def request(method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        connection.request(method, path, body, headers or {})
+        response = connection.getresponse()
+        return response, response.read().decode()
+
+    def timed(action):
+        start = time.perf_counter()
+        found = action()
+        return time.perf_counter() - start, found
+
+    try:
+        for _ in range(10):  # each worker opens its connection and fills its caches
+            request("GET", forms[0])
+        empty = median_seconds(lambda: request("GET", "/healthz"), 20)
+        gets, posts = [], []
+        for path in forms:
+            seconds, (response, page) = timed(lambda: request("GET", path))
+            gets.append(seconds)
+            key = page.split('name="key" value="')[1].split('"')[0]
+            cookie = response.getheader("Set-Cookie").split(";")[0]
+            seconds, (response, _) = timed(lambda: request(
+                "POST", path, f"score=4&key={key}",
+                {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}))
+            assert response.status == 303, response.status
+            posts.append(seconds)
+
+        def staff_pages():
+            for path, _ in pages().values():
+                response, _ = request("GET", path, headers={"Authorization": f"Bearer {token}"})
+                assert response.status == 200, (path, response.status)
+        readers = [threading.Thread(target=staff_pages) for _ in range(4)]  # both workers busy
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join()
+        with open(f"/proc/{process.pid}/task/{process.pid}/children") as children:
+            workers = children.read().split()
+        resident = [int(line.split()[1]) / 1024 for pid in workers
+                    for line in open(f"/proc/{pid}/status") if line.startswith("VmRSS")]
+    finally:
+        process.terminate()
+        process.wait()
+    middle = len(forms) // 2
+    get, post = sorted(gets)[middle], sorted(posts)[middle]
+    return {"empty request under gunicorn (baseline)": f"{empty * 1000:.1f} ms",
+            "form GET under gunicorn": f"{get * 1000:.1f} ms ({get / empty:.1f}x)",
+            "rating POST under gunicorn": f"{post * 1000:.1f} ms ({post / empty:.1f}x)",
+            "gunicorn workers' memory after every page": " / ".join(f"{mb:.0f} MB" for mb in resident)}
 
 
 def forget_kept(database: str) -> None:
@@ -278,11 +352,12 @@ def main() -> None:
                 ("signals scan (a day, nightly)", ("signals", "scan", "--date", yesterday.isoformat()))):
             seconds = command_seconds(database, *args)
             figures[name] = f"{seconds - start_up:.2f} s beyond start-up"
-        pages = page_figures(app, token)
-        empty = pages.pop("empty request (/healthz)")
+        measured = page_figures(app, token)
+        empty = measured.pop("empty request (/healthz)")
         figures["empty request (baseline)"] = f"{empty * 1000:.1f} ms"
-        for name, seconds in pages.items():
+        for name, seconds in measured.items():
             figures[name] = f"{seconds * 1000:.0f} ms ({seconds / empty:.0f}x)"
+        figures.update(serving_figures(app, database, token))
         whole, parts = storage(database, size)
         figures["database"] = f"{os.path.getsize(database) / 1e9:.2f} GB, {whole:.0f} bytes a rating"
         figures["ratings and its indexes"] = ", ".join(f"{name} {value:.0f}" for name, value in parts.items())
