@@ -7,7 +7,8 @@ ratings), beside bare baselines measured in the same run: the CLI's start-up (`f
 rollups --help`) for commands, an empty request (/healthz) for pages. The last 1 M ratings of
 each size come in through `ratings import`. It writes what it found to bench/RESULTS.md. 10 M
 takes some 15 minutes; 100 M hours and some 35 GB of disk. BENCH_DIR says where (default: a
-temporary folder); BENCH_KEEP=1 leaves the database there.
+temporary folder); BENCH_KEEP=1 leaves the database there, and BENCH_DATABASE=PATH measures such a
+database again as it is (after a change to the code) without generating anything.
 """
 import csv
 import os
@@ -161,14 +162,15 @@ def timed_import(database: str, path: str, rows: int) -> tuple[float, float]:
 
 
 def staff_token(app) -> str:
-    """A bench admin and its API token."""
+    """A bench admin (made unless a kept database has it) and a new API token of it."""
     from feedback import accounts
     from feedback.db import get_db, write
 
     with app.app_context():
         db = get_db()
         with write(db):
-            accounts.create_user(db, "bench", "bench-password", "admin", None, None)
+            if accounts.user_by(db, "username", "bench") is None:
+                accounts.create_user(db, "bench", "bench-password", "admin", None, None)
             return accounts.create_token(db, accounts.user_by(db, "username", "bench")["id"])
 
 
@@ -297,70 +299,85 @@ def storage(database: str, ratings: int) -> tuple[float, dict[str, float]]:
     return os.path.getsize(database) / ratings, {name: size / ratings for name, size in by_name.items()}
 
 
+def measure(app, database: str, size: int, token: str) -> dict[str, str]:
+    """Every figure but the import's, on the database as it is."""
+    figures: dict[str, str] = {}
+    start_up = command_seconds(database, "rollups", "--help")
+    figures["CLI start-up (baseline)"] = f"{start_up:.2f} s"
+    yesterday = TODAY - timedelta(days=1)
+    forget_kept(database)
+    flask(database, "digest", "show", "--date", (yesterday - timedelta(days=1)).isoformat())
+    for name, args in (  # what the scheduler works out after midnight, the cold way
+            ("digest show, first of the day (window moved on a day)",
+             ("digest", "show", "--date", yesterday.isoformat(), "--json")),
+            ("report week, first (its lists of stations worked out)",
+             ("report", "week", "--week", "2026-W47", "--json"))):
+        start = time.perf_counter()
+        flask(database, *args)
+        figures[name] = f"{time.perf_counter() - start - start_up:.2f} s beyond start-up"
+    for name, args in (
+            ("digest show", ("digest", "show", "--date", yesterday.isoformat(), "--json")),
+            ("digest show, half a year back (window summed)",
+             ("digest", "show", "--date", (TODAY - timedelta(days=182)).isoformat(), "--json")),
+            ("downgrade scan", ("downgrade", "scan", "--as-of", TODAY.isoformat(), "--json")),
+            ("downgrade scan --as-of half a year back",
+             ("downgrade", "scan", "--as-of", (TODAY - timedelta(days=182)).isoformat(), "--json")),
+            ("report week", ("report", "week", "--week", "2026-W47", "--json")),
+            ("report month", ("report", "month", "--month", "2026-10", "--json")),
+            # the night's look for signals; /signals below reads what it kept
+            ("signals scan (a day, nightly)", ("signals", "scan", "--date", yesterday.isoformat()))):
+        seconds = command_seconds(database, *args)
+        figures[name] = f"{seconds - start_up:.2f} s beyond start-up"
+    measured = page_figures(app, token)
+    empty = measured.pop("empty request (/healthz)")
+    figures["empty request (baseline)"] = f"{empty * 1000:.1f} ms"
+    for name, seconds in measured.items():
+        figures[name] = f"{seconds * 1000:.0f} ms ({seconds / empty:.0f}x)"
+    figures.update(serving_figures(app, database, token))
+    whole, parts = storage(database, size)
+    figures["database"] = f"{os.path.getsize(database) / 1e9:.2f} GB, {whole:.0f} bytes a rating"
+    figures["ratings and its indexes"] = ", ".join(f"{name} {value:.0f}" for name, value in parts.items())
+    return figures
+
+
 def main() -> None:
+    """Generate and measure each size of BENCH_SIZES; or, with BENCH_DATABASE (a database a run
+    with BENCH_KEEP=1 left), measure that one as it is, with no import figure."""
     os.environ.setdefault("FEEDBACK_SECRET_KEY", "bench-secret")
     from app import create_app
     from feedback.clock import FixedClock
     from feedback.db import get_db
 
-    folder = tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR"))
-    database = os.path.join(folder, "national.db")
+    kept = os.environ.get("BENCH_DATABASE")
+    folder = None if kept else tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR"))
+    database = kept or os.path.join(folder, "national.db")
     clock = FixedClock(LAST)
     app = create_app({"DATABASE": database, "CLOCK": clock, "SCHEDULER": False,
                       "TIMEZONE": TZ})
     table: dict[str, dict[int, str]] = {}
     started = time.perf_counter()
-    with app.app_context():
-        add_stations(get_db(), clock)
+    if not kept:
+        with app.app_context():
+            add_stations(get_db(), clock)
     token = staff_token(app)
     loaded = 0
-    for size in SIZES:
+    for size in SIZES if not kept else [None]:
         figures: dict[str, str] = {}
-        imported = IMPORT_ROWS if size - loaded >= IMPORT_ROWS else 0
-        with app.app_context():
-            add_ratings(get_db(), size - loaded - imported)
-        if imported:  # the last IMPORT_ROWS of this size come in through `ratings import`
-            path = os.path.join(folder, f"import-{size}.csv")
-            ratings_file(path, imported, seed=size)
-            rate, peak = timed_import(database, path, imported)
-            os.remove(path)
-            figures["ratings import"] = f"{rate:,.0f} rows/s, {peak:,.0f} MB peak"
-        loaded = size
-        start_up = command_seconds(database, "rollups", "--help")
-        figures["CLI start-up (baseline)"] = f"{start_up:.2f} s"
-        yesterday = TODAY - timedelta(days=1)
-        forget_kept(database)
-        flask(database, "digest", "show", "--date", (yesterday - timedelta(days=1)).isoformat())
-        for name, args in (  # what the scheduler works out after midnight, the cold way
-                ("digest show, first of the day (window moved on a day)",
-                 ("digest", "show", "--date", yesterday.isoformat(), "--json")),
-                ("report week, first (its lists of stations worked out)",
-                 ("report", "week", "--week", "2026-W47", "--json"))):
-            start = time.perf_counter()
-            flask(database, *args)
-            figures[name] = f"{time.perf_counter() - start - start_up:.2f} s beyond start-up"
-        for name, args in (
-                ("digest show", ("digest", "show", "--date", yesterday.isoformat(), "--json")),
-                ("digest show, half a year back (window summed)",
-                 ("digest", "show", "--date", (TODAY - timedelta(days=182)).isoformat(), "--json")),
-                ("downgrade scan", ("downgrade", "scan", "--as-of", TODAY.isoformat(), "--json")),
-                ("downgrade scan --as-of half a year back",
-                 ("downgrade", "scan", "--as-of", (TODAY - timedelta(days=182)).isoformat(), "--json")),
-                ("report week", ("report", "week", "--week", "2026-W47", "--json")),
-                ("report month", ("report", "month", "--month", "2026-10", "--json")),
-                # the night's look for signals; /signals below reads what it kept
-                ("signals scan (a day, nightly)", ("signals", "scan", "--date", yesterday.isoformat()))):
-            seconds = command_seconds(database, *args)
-            figures[name] = f"{seconds - start_up:.2f} s beyond start-up"
-        measured = page_figures(app, token)
-        empty = measured.pop("empty request (/healthz)")
-        figures["empty request (baseline)"] = f"{empty * 1000:.1f} ms"
-        for name, seconds in measured.items():
-            figures[name] = f"{seconds * 1000:.0f} ms ({seconds / empty:.0f}x)"
-        figures.update(serving_figures(app, database, token))
-        whole, parts = storage(database, size)
-        figures["database"] = f"{os.path.getsize(database) / 1e9:.2f} GB, {whole:.0f} bytes a rating"
-        figures["ratings and its indexes"] = ", ".join(f"{name} {value:.0f}" for name, value in parts.items())
+        if kept:
+            with app.app_context():
+                size = get_db().execute("SELECT count(*) FROM ratings").fetchone()[0]
+        else:
+            imported = IMPORT_ROWS if size - loaded >= IMPORT_ROWS else 0
+            with app.app_context():
+                add_ratings(get_db(), size - loaded - imported)
+            if imported:  # the last IMPORT_ROWS of this size come in through `ratings import`
+                path = os.path.join(folder, f"import-{size}.csv")
+                ratings_file(path, imported, seed=size)
+                rate, peak = timed_import(database, path, imported)
+                os.remove(path)
+                figures["ratings import"] = f"{rate:,.0f} rows/s, {peak:,.0f} MB peak"
+            loaded = size
+        figures.update(measure(app, database, size, token))
         for name, value in figures.items():
             table.setdefault(name, {})[size] = value
         print(f"\nnational: {STATIONS:,} stations, {size:,} ratings "
@@ -368,7 +385,7 @@ def main() -> None:
         for name, value in figures.items():
             print(f"  {name}: {value}")
     app.extensions["feedback.db"].close()
-    if os.environ.get("BENCH_KEEP"):  # BENCH_KEEP=1 leaves the database for a closer look
+    if kept or os.environ.get("BENCH_KEEP"):  # BENCH_KEEP=1 leaves the database for a closer look
         print(f"kept: {database}")
     else:
         shutil.rmtree(folder)
