@@ -320,7 +320,7 @@ def month(data: MonthData, base_url: str, with_trend: bool = True) -> dict:
     }
 
 
-def load_month(db, first: date, tz) -> MonthData:
+def load_month(db, first: date, tz, with_chart: bool = True) -> MonthData:
     last = add_months(first, 1) - timedelta(days=1)
     end = to_utc_text(day_start(last + timedelta(days=1), tz))
     start = to_utc_text(day_start(first, tz))
@@ -368,14 +368,23 @@ def load_month(db, first: date, tz) -> MonthData:
         decisions[action] = n
     flags_raised = db.execute("SELECT count(*) FROM flags WHERE flagged_on BETWEEN ? AND ?",
                               [first.isoformat(), last.isoformat()]).fetchone()[0]
-    chart: dict[str, dict[str, dict[int, int]]] = defaultdict(dict)
-    for district_name, month_name, *counts in db.execute(
-            """SELECT district, month, n1, n2, n3, n4, n5 FROM district_months
-               WHERE month BETWEEN ? AND ? AND n1 + n2 + n3 + n4 + n5 > 0""",
-            [add_months(first, -(CHART_MONTHS - 1)).strftime("%Y-%m"), last.strftime("%Y-%m")]):
-        chart[district_name][month_name] = dict(enumerate(counts, start=1))
     return MonthData(first=first, groups=groups, cases=cases, flags_raised=flags_raised,
-                     decisions=decisions, chart=dict(chart), visits=visits)
+                     decisions=decisions, visits=visits,
+                     chart=load_chart(db, first) if with_chart else {})
+
+
+def load_chart(db, first: date, districts: list[str] | None = None) -> dict:
+    """District → month → counts, for the CHART_MONTHS up to the month of ``first``: of every
+    district, or of ``districts`` (a page of the report draws fifty of a nation's thousands)."""
+    chart: dict[str, dict[str, dict[int, int]]] = defaultdict(dict)
+    some = "" if districts is None else "AND district IN (SELECT value FROM json_each(?))"
+    for district_name, month_name, *counts in db.execute(
+            f"""SELECT district, month, n1, n2, n3, n4, n5 FROM district_months
+                WHERE month BETWEEN ? AND ? AND n1 + n2 + n3 + n4 + n5 > 0 {some}""",
+            [add_months(first, -(CHART_MONTHS - 1)).strftime("%Y-%m"), first.strftime("%Y-%m"),
+             *([] if districts is None else [json.dumps(districts)])]):
+        chart[district_name][month_name] = dict(enumerate(counts, start=1))
+    return dict(chart)
 
 
 MONTH_CSV_COLUMNS = ("district", "stations_listed", "stations_rated", "stations_quiet",

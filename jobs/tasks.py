@@ -47,7 +47,8 @@ def build_week(monday: date, district: str | None = None) -> dict:
 
 def build_month(first: date, with_trend: bool = True) -> dict:
     """The monthly report of the month starting ``first`` (see reports.month)."""
-    data = reports.load_month(get_db(), first, current_app.config["TIMEZONE"])
+    data = reports.load_month(get_db(), first, current_app.config["TIMEZONE"],
+                              with_chart=with_trend)
     return reports.month(data, current_app.config["BASE_URL"], with_trend)
 
 

@@ -319,10 +319,12 @@ def month_report(month_text: str):
     """A month's report, with twelve months of each district drawn: a page of districts at a
     time (a nation has thousands)."""
     first = month_asked(month_text)
-    data = reports.load_month(get_db(), first, current_app.config["TIMEZONE"])
+    db = get_db()
+    data = reports.load_month(db, first, current_app.config["TIMEZONE"], with_chart=False)
     report = reports.month(data, current_app.config["BASE_URL"], with_trend=False)
     page, pages = page_asked(len(report["by_district"]), DISTRICTS_PER_PAGE)
     shown = report["by_district"][(page - 1) * DISTRICTS_PER_PAGE:page * DISTRICTS_PER_PAGE]
+    data.chart = reports.load_chart(db, first, [row["district"] for row in shown])
     drawn = reports.trend(data, [row["district"] for row in shown])
     charts = [(district, Markup(render_template(
         "_rate_chart.svg", title=f"{district} {report['month']}",
