@@ -844,8 +844,10 @@ CREATE TRIGGER station_weeks_forget_lists_add AFTER INSERT ON station_weeks BEGI
     DELETE FROM week_lists WHERE monday BETWEEN NEW.monday AND date(NEW.monday, '+84 days');
 END;
 CREATE TRIGGER station_weeks_forget_lists_change AFTER UPDATE ON station_weeks
+    -- only a week that turns bad or not, rated or not, changes the lists
     WHEN (OLD.n1 + OLD.n2 > 0) IS NOT (NEW.n1 + NEW.n2 > 0)
-      OR (OLD.n1 + OLD.n2 + OLD.n3 + OLD.n4 + OLD.n5 > 0) IS NOT (NEW.n1 + NEW.n2 + NEW.n3 + NEW.n4 + NEW.n5 > 0)
+      OR (OLD.n1 + OLD.n2 + OLD.n3 + OLD.n4 + OLD.n5 > 0)
+         IS NOT (NEW.n1 + NEW.n2 + NEW.n3 + NEW.n4 + NEW.n5 > 0)
 BEGIN
     DELETE FROM week_lists WHERE monday BETWEEN NEW.monday AND date(NEW.monday, '+84 days');
 END;

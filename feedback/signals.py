@@ -176,8 +176,9 @@ def scan(db, day: date, tz, now: datetime) -> list[dict]:
     with write(db):
         db.execute("DELETE FROM signals WHERE day = ? OR (kind = 'single_device' AND day < ?)",
                    [day.isoformat(), day.isoformat()])
-        db.conn.executemany("INSERT INTO signals (day, kind, station_id, found) VALUES (?, ?, ?, ?)",
-                       [(day.isoformat(), kind, ids[code], text) for kind, code, text in found])
+        db.conn.executemany(
+            "INSERT INTO signals (day, kind, station_id, found) VALUES (?, ?, ?, ?)",
+            [(day.isoformat(), kind, ids[code], text) for kind, code, text in found])
         db.execute("""INSERT INTO signal_scans (day, scanned_at) VALUES (?, ?)
                       ON CONFLICT (day) DO UPDATE SET scanned_at = excluded.scanned_at""",
                    [day.isoformat(), to_utc_text(now)])
