@@ -3,7 +3,6 @@
 ``build`` is the rule: a plain function of the data and the day. ``load`` reads that data from
 the database; nothing here sends anything.
 """
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -35,6 +34,10 @@ def mask_contacts(text: str) -> str:
     return PHONE_LIKE.sub(phone, EMAIL.sub(MASK, text))
 
 
+def no_quiet() -> dict:
+    return {"quiet_30": [], "quiet_30_total": 0, "quiet_60": [], "quiet_60_total": 0}
+
+
 @dataclass
 class DigestData:
     """Everything a digest is made from, for the stations in its scope. Lists of stations hold
@@ -43,9 +46,8 @@ class DigestData:
     districts: dict[str, dict[int, int]]       # every district in scope → {score: count} on the day
     bad_ratings: list[dict]                    # the day's first LIST_LIMIT bad ratings: code, name,
                                                # district, rated_at (UTC text), score, comment, reasons
-    unrated: list[dict]                        # listed stations without a counted rating in the
-                                               # ranking window: code, name, district, opened_on,
-                                               # last_rated_day (their last up to the day, or None)
+    quiet: dict = field(default_factory=no_quiet)  # quiet stations (QUIET): the first
+                                                   # LIST_LIMIT of each list, and how many
     best: list[dict] = field(default_factory=list)   # the top RANKED by ranking_score, and the
     worst: list[dict] = field(default_factory=list)  # bottom RANKED: code, name, district,
     ranked_total: int = 0                      # ratings_total, mean_score, ranking_score; of how
@@ -92,24 +94,31 @@ RANKING = f"""
 BEST_FIRST, WORST_FIRST = "ranking_score DESC, code", "ranking_score, code DESC"
 
 
-def quiet(data: DigestData) -> tuple[list[dict], list[dict]]:
-    """Listed stations without a rating for 30 to 59 days, and for 60 days or more. Only the
-    stations unrated in the ranking window can be (QUIET_DAYS start at RANKING_DAYS)."""
-    lists = ([], [])
-    for station in data.unrated:
-        last = station["last_rated_day"]
-        since = last or date.fromisoformat(station["opened_on"])
-        days = (data.day - since).days
-        entry = {"code": station["code"], "name": station["name"],
-                 "district": station["district"],
-                 "last_rated_on": last.isoformat() if last else None, "days": days}
-        if days >= QUIET_DAYS[1]:
-            lists[1].append(entry)
-        elif days >= QUIET_DAYS[0]:
-            lists[0].append(entry)
-    for entries in lists:
-        entries.sort(key=lambda e: (-e["days"], e["code"]))
-    return lists
+# Listed stations without a counted rating in the ranking window, by the days since their last
+# one up to the day (or since they opened): QUIET_DAYS[0] to QUIET_DAYS[1] - 1 days, and
+# QUIET_DAYS[1] or more; each list longest first, its first LIST_LIMIT and how many. Only the
+# stations unrated in the ranking window can be quiet (QUIET_DAYS start at RANKING_DAYS). In SQL,
+# as the ranking is: in a sparse rollout most of a nation's 200,000 stations are quiet.
+QUIET = f"""
+    WITH unrated AS MATERIALIZED (  -- MATERIALIZED: each station's last rating looked up once
+        SELECT code, name, district, opened_on,
+               (SELECT max(day) FROM station_days WHERE station_id = stations.id AND day <= ?
+                  AND n1 + n2 + n3 + n4 + n5 > 0) AS last
+        FROM stations  -- +status: by the window's ids, not every listed station
+        WHERE +status = 'listed' AND {{where}} AND {{unrated}}),
+    aged AS MATERIALIZED (
+        SELECT code, name, district, last,
+               CAST(julianday(?) - julianday(coalesce(last, opened_on)) AS INTEGER) AS days
+        FROM unrated)
+    SELECT * FROM (SELECT code, name, district, last AS last_rated_on, days, 1 AS long,
+                          (SELECT count(*) FROM aged WHERE days >= {QUIET_DAYS[1]}) AS total
+                   FROM aged WHERE days >= {QUIET_DAYS[1]} ORDER BY days DESC, code LIMIT {{limit}})
+    UNION ALL
+    SELECT * FROM (SELECT code, name, district, last, days, 0,
+                          (SELECT count(*) FROM aged
+                           WHERE days BETWEEN {QUIET_DAYS[0]} AND {QUIET_DAYS[1] - 1})
+                   FROM aged WHERE days BETWEEN {QUIET_DAYS[0]} AND {QUIET_DAYS[1] - 1}
+                   ORDER BY days DESC, code LIMIT {{limit}})"""
 
 
 def build(data: DigestData, base_url: str, tz) -> dict:
@@ -125,7 +134,6 @@ def build(data: DigestData, base_url: str, tz) -> dict:
         for r in sorted(data.bad_ratings, key=lambda r: (r["rated_at"], r["code"]))[:LIST_LIMIT]
     ]
     shown = min(RANKED, data.ranked_total // 2)  # with few stations, none is both best and worst
-    quiet_30, quiet_60 = quiet(data)
     return {
         "date": data.day.isoformat(),
         "scope": data.scope,
@@ -137,10 +145,10 @@ def build(data: DigestData, base_url: str, tz) -> dict:
                       for district, counts in sorted(data.districts.items())],
         "best": data.best[:shown],
         "worst": data.worst[:shown],
-        "quiet_30_total": len(quiet_30),
-        "quiet_30": quiet_30[:LIST_LIMIT],
-        "quiet_60_total": len(quiet_60),
-        "quiet_60": quiet_60[:LIST_LIMIT],
+        "quiet_30_total": data.quiet["quiet_30_total"],
+        "quiet_30": data.quiet["quiet_30"],
+        "quiet_60_total": data.quiet["quiet_60_total"],
+        "quiet_60": data.quiet["quiet_60"],
         "flagged_total": data.flagged_total,
         "overdue_cases": sorted(
             ({"station_code": c["code"], "station_name": c["name"], "district": c["district"],
@@ -200,19 +208,12 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
         where, params = f"stations.code IN ({','.join('?' * len(codes))})", list(codes)
     first = day - timedelta(days=RANKING_DAYS - 1)
     ranking_window = windows.window(db, first, day)
-    unrated = [dict(row) for row in db.query(  # +status: by the window's ids, not every listed
-        f"""SELECT id, code, name, district, opened_on FROM stations
-            WHERE +status = 'listed' AND {where} AND {ranking_window.unrated}""",
-        [*params, *ranking_window.unrated_params])]
-    last_rated = dict(db.execute(
-        """SELECT id, (SELECT max(day) FROM station_days
-                       WHERE station_id = stations.id AND day <= ?
-                         AND n1 + n2 + n3 + n4 + n5 > 0)
-           FROM stations WHERE id IN (SELECT value FROM json_each(?))""",
-        [day.isoformat(), json.dumps([station["id"] for station in unrated])]))
-    for station in unrated:
-        last = last_rated.get(station.pop("id"))
-        station["last_rated_day"] = date.fromisoformat(last) if last else None
+    quiet = no_quiet()
+    for row in db.query(QUIET.format(where=where, unrated=ranking_window.unrated, limit=LIST_LIMIT),
+                        [day.isoformat(), *params, *ranking_window.unrated_params, day.isoformat()]):
+        listed = "quiet_60" if row.pop("long") else "quiet_30"
+        quiet[f"{listed}_total"] = row.pop("total")
+        quiet[listed].append(row)
 
     districts = districts_between(db, day, day, where, params, named=codes is not None)
     # one read of the days for the trend and the ranking window's overall mean (not another
@@ -264,7 +265,7 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
             JOIN stations ON stations.id = station_id
             WHERE cases.status = 'open' AND due_on <= ? AND {where}""", [day.isoformat(), *params]))
     return DigestData(
-        day=day, districts=districts, bad_ratings=bad_ratings, unrated=unrated,
+        day=day, districts=districts, bad_ratings=bad_ratings, quiet=quiet,
         best=ranking["best"], worst=ranking["worst"], ranked_total=ranking["ranked_total"],
         trend=trend, flagged_total=flagged, overdue_cases=overdue,
         # a district's digest, or a manager's that names the station

@@ -182,3 +182,35 @@ def test_a_station_added_after_a_digests_window_was_kept_is_quiet_in_it(runner, 
     after = show(runner, "--date", "2026-12-31")
     assert [s["code"] for s in after["quiet_60"]] == ["LATE"] + [s["code"] for s in before["quiet_60"]]
     assert after["quiet_30"] == before["quiet_30"]
+
+
+def test_quiet_stations_for_30_and_60_days_count_from_the_last_rating_up_to_the_day_or_opening(
+        runner, write_file):
+    stations = ("code,name,district,tier,kind,opened_on\n"
+                "A,甲,黄浦区,city,fixed,2020-01-01\n"   # last rated 30 days before
+                "B,乙,黄浦区,city,fixed,2020-01-01\n"   # 60 days before
+                "C,丙,黄浦区,city,fixed,2026-10-28\n"   # opened 30 days before, never rated
+                "D,丁,黄浦区,city,fixed,2026-10-29\n"   # opened 29 days before
+                "E,戊,黄浦区,city,fixed,2020-01-01\n"   # rated inside the window: not quiet
+                "G,己,黄浦区,city,fixed,2020-01-01\n")  # 59 days before, and again after the day
+    ratings = ("station_code,rated_at,score\nA,2026-10-28T10:00:00,5\nB,2026-09-28T10:00:00,5\n"
+               "E,2026-10-29T10:00:00,5\nG,2026-09-29T10:00:00,5\nG,2026-11-28T10:00:00,5\n")
+    assert runner.invoke(args=["stations", "import", write_file("s.csv", stations)]).exit_code == 0
+    assert runner.invoke(args=["ratings", "import", write_file("r.csv", ratings)]).exit_code == 0
+    digest = show(runner, "--date", "2026-11-27")
+    assert [(s["code"], s["days"], s["last_rated_on"]) for s in digest["quiet_30"]] == [
+        ("G", 59, "2026-09-29"), ("A", 30, "2026-10-28"), ("C", 30, None)]
+    assert [(s["code"], s["days"]) for s in digest["quiet_60"]] == [("B", 60)]
+    assert (digest["quiet_30_total"], digest["quiet_60_total"]) == (3, 1)
+
+
+def test_long_quiet_lists_are_cut_and_their_totals_say_how_long(runner, write_file, monkeypatch):
+    from jobs import digest as digests
+
+    monkeypatch.setattr(digests, "LIST_LIMIT", 2)
+    stations = "code,name,district,tier,kind,opened_on\n" + "".join(
+        f"S{n},站{n},黄浦区,city,fixed,2026-01-01\n" for n in range(5))
+    assert runner.invoke(args=["stations", "import", write_file("s.csv", stations)]).exit_code == 0
+    digest = show(runner, "--date", "2026-11-27")
+    assert [s["code"] for s in digest["quiet_60"]] == ["S0", "S1"]
+    assert digest["quiet_60_total"] == 5

@@ -10,19 +10,12 @@ from jobs import downgrade
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-def station(code, district="黄浦区", opened_on="2020-01-01", last_rated_day=None, name=None):
-    """A listed station without a counted rating in the ranking window, as load() gives them."""
-    return {"code": code, "name": name or f"驿站{code}", "district": district,
-            "opened_on": opened_on, "last_rated_day": last_rated_day}
-
-
 def counts(**by_score):
     return {int(k[1:]): v for k, v in by_score.items()}
 
 
 def data(**overrides):
-    base = dict(day=date(2026, 11, 27), districts={"黄浦区": {}, "浦东新区": {}}, bad_ratings=[],
-                unrated=[])
+    base = dict(day=date(2026, 11, 27), districts={"黄浦区": {}, "浦东新区": {}}, bad_ratings=[])
     return digests.DigestData(**{**base, **overrides})
 
 
@@ -74,27 +67,13 @@ def test_phone_numbers_and_anything_like_them_are_masked(comment, masked):
     assert digests.mask_contacts(comment) == masked
 
 
-def test_quiet_stations_for_30_and_60_days_count_from_the_last_rating_or_opening():
-    unrated = [station("A", last_rated_day=date(2026, 10, 28)),
-               station("B", last_rated_day=date(2026, 9, 28)), station("C", opened_on="2026-10-28"),
-               station("D", opened_on="2026-10-29"), station("F", last_rated_day=date(2026, 10, 29))]
-    built = digests.build(data(unrated=unrated), "https://x.org", TZ)
-    assert [(s["code"], s["days"]) for s in built["quiet_30"]] == [("A", 30), ("C", 30)]
-    assert [(s["code"], s["days"], s["last_rated_on"]) for s in built["quiet_60"]] == [
-        ("B", 60, "2026-09-28")]
-    assert (built["quiet_30_total"], built["quiet_60_total"]) == (2, 1)
-
-
-def test_long_lists_are_cut_and_their_totals_say_how_long(monkeypatch):
+def test_the_bad_ratings_list_is_cut_and_its_total_says_how_long(monkeypatch):
     monkeypatch.setattr(digests, "LIST_LIMIT", 2)
-    unrated = [station(f"S{n}", opened_on="2026-01-01") for n in range(5)]
-    built = digests.build(data(unrated=unrated, districts={"黄浦区": counts(n1=3)},
+    built = digests.build(data(districts={"黄浦区": counts(n1=3)},
                                bad_ratings=[{"code": "S1", "name": "x", "district": "黄浦区",
                                              "rated_at": f"2026-11-27T0{n}:00:00Z", "score": 1,
                                              "comment": "", "reasons": ""} for n in range(3)]),
                           "https://x.org", TZ)
-    assert [s["code"] for s in built["quiet_60"]] == ["S0", "S1"]
-    assert built["quiet_60_total"] == 5
     assert len(built["bad_ratings"]) == 2 and built["bad_ratings_total"] == 3
 
 
