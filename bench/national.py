@@ -7,9 +7,10 @@ ratings), beside bare baselines measured in the same run: the CLI's start-up (`f
 rollups --help`) for commands, an empty request (/healthz) for pages. The last 1 M ratings of
 each size come in through `ratings import`. It writes what it found to bench/RESULTS.md. 10 M
 takes some 15 minutes; 100 M hours and some 35 GB of disk. BENCH_DIR says where (default: a
-temporary folder); BENCH_KEEP=1 leaves the database there, and BENCH_DATABASE=PATH measures such a
-database again as it is (after a change to the code) without generating anything (with
-BENCH_IMPORT=1, after importing 1 M more ratings into it, for the import's figure).
+temporary folder); BENCH_KEEP=1 leaves the database there, and BENCH_DATABASE=PATH[,PATH…]
+measures such databases again as they are (after a change to the code) without generating
+anything (with BENCH_IMPORT=1, after importing 1 M more ratings into each, for the import's
+figure).
 """
 import csv
 import os
@@ -342,57 +343,86 @@ def measure(app, database: str, size: int, token: str) -> dict[str, str]:
 
 
 def main() -> None:
-    """Generate and measure each size of BENCH_SIZES; or, with BENCH_DATABASE (a database a run
-    with BENCH_KEEP=1 left), measure that one as it is, with no import figure."""
+    """Generate and measure each size of BENCH_SIZES; or, with BENCH_DATABASE (databases, comma
+    separated, that runs with BENCH_KEEP=1 left), measure those as they are."""
     os.environ.setdefault("FEEDBACK_SECRET_KEY", "bench-secret")
+    kept = os.environ.get("BENCH_DATABASE")
+    write_results(measure_kept(kept.split(",")) if kept else generate_and_measure())
+
+
+def national_app(database: str):
     from app import create_app
     from feedback.clock import FixedClock
+
+    clock = FixedClock(LAST)
+    return create_app({"DATABASE": database, "CLOCK": clock, "SCHEDULER": False,
+                       "TIMEZONE": TZ}), clock
+
+
+def import_figure(database: str, rows: int, seed: int) -> dict[str, str]:
+    """`ratings import` of ``rows`` more ratings, through the command, in its own process."""
+    path = os.path.join(os.path.dirname(database), f"import-{seed}.csv")
+    ratings_file(path, rows, seed=seed)
+    rate, peak = timed_import(database, path, rows)
+    os.remove(path)
+    return {"ratings import": f"{rate:,.0f} rows/s, {peak:,.0f} MB peak"}
+
+
+def add_to(table: dict, size: int, figures: dict[str, str], started: float) -> None:
+    for name, value in figures.items():
+        table.setdefault(name, {})[size] = value
+    print(f"\nnational: {STATIONS:,} stations, {size:,} ratings "
+          f"({time.perf_counter() - started:.0f} s so far)")
+    for name, value in figures.items():
+        print(f"  {name}: {value}")
+
+
+def generate_and_measure() -> dict[str, dict[int, str]]:
     from feedback.db import get_db
 
-    kept = os.environ.get("BENCH_DATABASE")
-    folder = None if kept else tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR"))
-    database = kept or os.path.join(folder, "national.db")
-    clock = FixedClock(LAST)
-    app = create_app({"DATABASE": database, "CLOCK": clock, "SCHEDULER": False,
-                      "TIMEZONE": TZ})
+    folder = tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR"))
+    database = os.path.join(folder, "national.db")
+    app, clock = national_app(database)
     table: dict[str, dict[int, str]] = {}
     started = time.perf_counter()
-    if not kept:
-        with app.app_context():
-            add_stations(get_db(), clock)
+    with app.app_context():
+        add_stations(get_db(), clock)
     token = staff_token(app)
     loaded = 0
-    for size in SIZES if not kept else [None]:
-        figures: dict[str, str] = {}
-        if kept:
-            imported = IMPORT_ROWS if os.environ.get("BENCH_IMPORT") else 0
-        else:
-            imported = IMPORT_ROWS if size - loaded >= IMPORT_ROWS else 0
-            with app.app_context():
-                add_ratings(get_db(), size - loaded - imported)
-        if imported:  # the last IMPORT_ROWS of this size come in through `ratings import`
-            path = os.path.join(os.path.dirname(database), f"import-{size}.csv")
-            ratings_file(path, imported, seed=size or 1)
-            rate, peak = timed_import(database, path, imported)
-            os.remove(path)
-            figures["ratings import"] = f"{rate:,.0f} rows/s, {peak:,.0f} MB peak"
-        if kept:
-            with app.app_context():
-                size = get_db().execute("SELECT count(*) FROM ratings").fetchone()[0]
+    for size in SIZES:
+        imported = IMPORT_ROWS if size - loaded >= IMPORT_ROWS else 0
+        with app.app_context():
+            add_ratings(get_db(), size - loaded - imported)
+        # the last IMPORT_ROWS of this size come in through `ratings import`
+        figures = import_figure(database, imported, seed=size) if imported else {}
         loaded = size
         figures.update(measure(app, database, size, token))
-        for name, value in figures.items():
-            table.setdefault(name, {})[size] = value
-        print(f"\nnational: {STATIONS:,} stations, {size:,} ratings "
-              f"({time.perf_counter() - started:.0f} s so far)")
-        for name, value in figures.items():
-            print(f"  {name}: {value}")
+        add_to(table, size, figures, started)
     app.extensions["feedback.db"].close()
-    if kept or os.environ.get("BENCH_KEEP"):  # BENCH_KEEP=1 leaves the database for a closer look
+    if os.environ.get("BENCH_KEEP"):  # BENCH_KEEP=1 leaves the database for a closer look
         print(f"kept: {database}")
     else:
         shutil.rmtree(folder)
-    write_results(table)
+    return table
+
+
+def measure_kept(databases: list[str]) -> dict[str, dict[int, str]]:
+    """Each database measured as it is; with BENCH_IMPORT=1, after importing IMPORT_ROWS more."""
+    from feedback.db import get_db
+
+    table: dict[str, dict[int, str]] = {}
+    started = time.perf_counter()
+    for database in databases:
+        app, _ = national_app(database)
+        token = staff_token(app)
+        figures = (import_figure(database, IMPORT_ROWS, seed=int(time.time()))
+                   if os.environ.get("BENCH_IMPORT") else {})
+        with app.app_context():
+            size = get_db().execute("SELECT count(*) FROM ratings").fetchone()[0]
+        figures.update(measure(app, database, size, token))
+        add_to(table, size, figures, started)
+        app.extensions["feedback.db"].close()
+    return table
 
 
 def write_results(table: dict[str, dict[int, str]]) -> None:
