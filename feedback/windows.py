@@ -23,8 +23,8 @@ class Window:
     """Where a window's counts are: ``rows`` selects (station_id, n1..n5), a row for each
     station with a rating in it at least; ``unrated`` is a condition on ``stations.id`` for the
     stations without one (for a kept window, a list of ids to look the stations up by). Each
-    comes with its parameters. ``kept``: the end day of a kept
-    window, whose nation-wide ranking may be remembered (see ranking()); None for a summed one."""
+    comes with its parameters. ``kept``: the end day of a kept window, whose nation-wide ranking
+    may be remembered (see ranking()); None for a summed one."""
     rows: str
     rows_params: list
     unrated: str

@@ -1,7 +1,9 @@
 """The daily digest: what went on at the stations on one day.
 
 ``build`` is the rule: a plain function of the data and the day. ``load`` reads that data from
-the database; nothing here sends anything.
+the database; the two parts of the rule that go over every station of a nation, the ranking and
+the quiet lists, are worked out in SQL as it reads (RANKING, QUIET). Nothing here sends
+anything.
 """
 import re
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ def mask_contacts(text: str) -> str:
 
 
 def no_quiet() -> dict:
+    """The quiet lists of a scope with no quiet station."""
     return {"quiet_30": [], "quiet_30_total": 0, "quiet_60": [], "quiet_60_total": 0}
 
 
