@@ -84,6 +84,7 @@ def add_ratings(db, count: int) -> None:
     run to run."""
     from feedback import rollups
     from feedback.db import write
+    from feedback.ratings import ONCE_KEY_DAYS
 
     first, span = int(FIRST.timestamp()), int((LAST - FIRST).total_seconds())
     scores = "".join(str(score) for score in SCORES)
@@ -114,7 +115,7 @@ def add_ratings(db, count: int) -> None:
                     drawn AS MATERIALIZED (SELECT ? + abs(random()) % ? AS at, abs(random()) % 10 AS kind,
                                      abs(random()) AS station, abs(random()) AS pick FROM n)
                     INSERT INTO ratings (station_id, rated_at, day, score, comment, source,
-                                         once_key, device_id)
+                                         device_id)
                     SELECT CASE WHEN station % {BUSY_SHARE} = 0 THEN {BUSY}
                                 ELSE 1 + (station / {BUSY_SHARE}) % {STATIONS} END,
                            at, date(at + 8 * 3600, 'unixepoch'),
@@ -123,7 +124,6 @@ def add_ratings(db, count: int) -> None:
                                 ELSE json_extract(json_array({comments}),
                                                   '$[' || ((pick / 8) % {len(COMMENTS)}) || ']') END,
                            CASE WHEN kind < 8 THEN 'form' ELSE 'import' END,
-                           CASE WHEN kind < 8 THEN randomblob(12) END,  -- a form's once key, as stored
                            CASE WHEN kind < 8 THEN 1 + pick % ? END
                     FROM drawn""",
                 [size, first, span, devices])
@@ -131,6 +131,11 @@ def add_ratings(db, count: int) -> None:
         for _, sql in set_aside:
             db.execute(sql)
         rollups.rebuild(db)
+        # the once keys of the last week's forms, as stored (feedback.ratings.ONCE_KEY_DAYS)
+        db.execute("""INSERT OR IGNORE INTO once_keys (key, rating_id, at)
+                      SELECT randomblob(12), id, rated_at FROM ratings
+                      WHERE day >= ? AND source = 'form'""",
+                   [(TODAY - timedelta(days=ONCE_KEY_DAYS)).isoformat()])
 
 
 def ratings_file(path: str, rows: int, seed: int) -> None:
@@ -290,12 +295,13 @@ def forget_kept(database: str) -> None:
 
 
 def storage(database: str, ratings: int) -> tuple[float, dict[str, float]]:
-    """Bytes a rating in the whole file, and in the ratings table and each of its indexes."""
+    """Bytes a rating in the whole file, and in the ratings table, each of its indexes and the
+    forms' once keys."""
     import sqlite3
 
     connection = sqlite3.connect(database)
     by_name = dict(connection.execute(
-        "SELECT name, sum(pgsize) FROM dbstat WHERE name = 'ratings' OR name IN "
+        "SELECT name, sum(pgsize) FROM dbstat WHERE name IN ('ratings', 'once_keys') OR name IN "
         "(SELECT name FROM sqlite_master WHERE tbl_name = 'ratings' AND type = 'index') GROUP BY name"))
     connection.close()
     return os.path.getsize(database) / ratings, {name: size / ratings for name, size in by_name.items()}

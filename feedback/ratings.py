@@ -11,6 +11,7 @@ from feedback.db import once_key as stored_once_key
 
 MAX_COMMENT = 500          # what the form accepts
 MAX_IMPORTED_COMMENT = 2000  # an earlier system may have kept longer ones; refuse rather than cut
+ONCE_KEY_DAYS = 7          # a form's once key is kept this long: a resent form comes in minutes
 
 # One-tap reasons offered after a low score, in the order the form shows them.
 REASONS = ("water", "charging", "toilet", "temperature", "microwave", "closed", "staff")
@@ -49,22 +50,36 @@ def record(db: Database, *, station_id: int, rated_at: datetime, score: int, com
            reasons: tuple[str, ...] = (), source: str, once_key: str | None, tz,
            device_id: int | None = None, held_reason: str | None = None) -> int | None:
     """Insert one rating (the rollups follow by trigger); its id, or None if ``once_key`` (text,
-    stored hashed: feedback.db.once_key) was seen before. ``held_reason`` (feedback.counting)
-    keeps it out of the counts.
+    kept hashed for ONCE_KEY_DAYS: feedback.db.once_key) came before. ``held_reason``
+    (feedback.counting) keeps it out of the counts.
 
     Call inside write().
     """
-    cursor = db.execute(
-        """
-        INSERT INTO ratings (station_id, rated_at, day, score, comment, reasons, source, once_key,
-                             device_id, held_reason)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (once_key) WHERE once_key IS NOT NULL DO NOTHING
-        """,
+    key = stored_once_key(once_key)
+    if key is not None and rating_of_once_key(db, key) is not None:
+        return None
+    rating_id = db.execute(
+        """INSERT INTO ratings (station_id, rated_at, day, score, comment, reasons, source,
+                                device_id, held_reason)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [station_id, to_epoch(rated_at), local_day(rated_at, tz).isoformat(), score,
-         comment, ";".join(reasons), source, stored_once_key(once_key), device_id, held_reason],
-    )
-    return cursor.lastrowid if cursor.rowcount == 1 else None
+         comment, ";".join(reasons), source, device_id, held_reason]).lastrowid
+    if key is not None:
+        db.execute("INSERT INTO once_keys (key, rating_id, at) VALUES (?, ?, ?)",
+                   [key, rating_id, to_epoch(rated_at)])
+    return rating_id
+
+
+def rating_of_once_key(db: Database, key: bytes) -> int | None:
+    """The rating a once key (as stored) brought, while it is kept."""
+    found = db.execute("SELECT rating_id FROM once_keys WHERE key = ?", [key]).fetchone()
+    return found[0] if found else None
+
+
+def forget_once_keys(db: Database, now: datetime) -> int:
+    """Let go of the once keys older than ONCE_KEY_DAYS; how many. Call inside write()."""
+    return db.execute("DELETE FROM once_keys WHERE at < ?",
+                      [to_epoch(now - timedelta(days=ONCE_KEY_DAYS))]).rowcount
 
 
 def add_details(db: Database, rating_id: int, comment: str, reasons: tuple[str, ...],

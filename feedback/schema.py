@@ -863,6 +863,23 @@ CREATE TRIGGER stations_forget_week_lists AFTER UPDATE OF code, name, district, 
 END;
 """
 
+# V18: a form's once key is kept for ONCE_KEY_DAYS (7) in a table of its own, not for ever beside
+# its rating: a resent form comes within minutes, and the keys with their unique index took 29 of
+# a rating's bytes. The keys of the week up to the latest form rating move over; older ones are
+# let go (their bytes stay in the rows they were written in; new rows have none).
+V18_ONCE_KEYS_FOR_A_WEEK = """
+CREATE TABLE once_keys (
+    key        BLOB PRIMARY KEY,  -- feedback.db.once_key
+    rating_id  INTEGER NOT NULL,
+    at         INTEGER NOT NULL   -- when it came (seconds since 1970, UTC), to let it go by
+) WITHOUT ROWID;
+INSERT INTO once_keys
+    SELECT once_key, id, rated_at FROM ratings
+    WHERE once_key IS NOT NULL AND rated_at >= (
+        SELECT max(rated_at) - 7 * 86400 FROM ratings WHERE once_key IS NOT NULL);
+DROP INDEX ratings_once_key;
+"""
+
 MIGRATIONS = [
     V1_STATIONS_RATINGS_ROLLUPS,
     V2_LINK_VERSIONS,
@@ -881,6 +898,7 @@ MIGRATIONS = [
     V15_CASES_BY_DAY,
     V16_KEPT_SIGNALS,
     V17_KEPT_WEEK_LISTS,
+    V18_ONCE_KEYS_FOR_A_WEEK,
 ]
 
 

@@ -107,7 +107,7 @@ def test_a_backup_taken_under_a_burst_of_ratings_restores_every_acknowledged_one
     before = {once_key(f"form:{key}") for key, at in acknowledged if at < began}
     assert backups.problems_of_copy(backup) == []
     connection = sqlite3.connect(backup)
-    kept = {key for (key,) in connection.execute("SELECT once_key FROM ratings")}
+    kept = {key for (key,) in connection.execute("SELECT key FROM once_keys")}
     connection.close()
     assert before <= kept and len(before) >= 100
     assert len(kept) < len(acknowledged)  # the copy is of its moment, not of the end

@@ -64,6 +64,26 @@ def test_resent_form_counts_once(client, form_path, db):
     assert summary["ratings_total"] == 1
 
 
+def test_a_forms_once_key_is_kept_for_a_week_and_then_let_go(client, form_path, db, clock, app):
+    """A resent form comes within minutes; its key is kept a week (not for ever beside its
+    rating), and the nightly job lets older keys go."""
+    from jobs import scheduler
+
+    key = once_key(client.get(form_path).get_data(as_text=True))
+    assert client.post(form_path, data={"score": "5", "key": key}).status_code == 303
+    clock.advance(days=6, hours=23)
+    with app.app_context():
+        assert scheduler.run_window()
+    resent = client.post(form_path, data={"score": "5", "key": key})
+    assert resent.status_code == 303 and len(ratings(db)) == 1
+    assert db.execute("SELECT count(*) FROM once_keys").fetchone()[0] == 1
+    clock.advance(hours=13)  # the next night, more than a week after the form came
+    with app.app_context():
+        assert scheduler.run_window()
+    assert db.execute("SELECT count(*) FROM once_keys").fetchone()[0] == 0
+    assert db.execute("SELECT once_key FROM ratings").fetchall() == [(None,)]  # none in the row
+
+
 def test_reasons_are_kept_for_a_bad_rating_and_dropped_for_a_good_one(client, form_path, db):
     client.post(form_path, data={"score": "1", "reason": ["water", "closed"], "key": "a" * 22})
     client.post(form_path, data={"score": "5", "reason": ["water"], "key": "b" * 22})

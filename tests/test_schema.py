@@ -164,6 +164,37 @@ def test_ratings_made_compact_in_place_keep_their_instants_keys_and_references(d
     app.extensions["feedback.db"].close()
 
 
+def test_the_last_weeks_once_keys_move_to_their_own_table_and_the_older_are_let_go(db_path, clock):
+    """V18: a form's once key is kept a week in once_keys; the keys of the week up to the latest
+    form rating move over, older ones go, and so does the unique index over the ratings."""
+    from urllib.parse import urlsplit
+
+    from feedback.db import once_key, write
+    old = connect(db_path)
+    schema.migrate(old, upto=17)
+    with write(old):
+        old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
+                       created_at, updated_at) VALUES ('ST-001', '驿站', '黄浦区', 'city', 'fixed',
+                       '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""")
+        for key, at in (("form:old", 1_763_900_000), ("form:recent-key-of-the-week", 1_764_400_000),
+                        ("form:latest", 1_764_600_000)):  # the first more than a week before
+            old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source, once_key)
+                           VALUES (1, ?, date(?, 'unixepoch'), 5, 'form', ?)""",
+                        [at, at, once_key(key)])
+    old.close()
+
+    app = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
+    db = app.extensions["feedback.db"].get()
+    assert sorted(db.execute("SELECT rating_id, at FROM once_keys")) == [
+        (2, 1_764_400_000), (3, 1_764_600_000)]
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'ratings_once_key'"
+                      ).fetchone()[0] == 0
+    form = urlsplit(app.test_cli_runner().invoke(args=["stations", "url", "ST-001"]).output.strip()).path
+    assert app.test_client().post(form, data={"score": "5", "key": "recent-key-of-the-week"}).status_code == 303
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 3  # it counted once
+    app.extensions["feedback.db"].close()
+
+
 def test_references_are_checked_after_a_table_is_rebuilt_only(db_path):
     """The foreign key check after a migration reads every row that refers to another: at
     national scale minutes, so only a migration that rebuilds a table runs it, and a start with

@@ -16,7 +16,7 @@ from feedback import cases, clock, counting, devices, events, finder, geo, i18n,
 from feedback.clock import local_day
 from feedback.db import get_db, once_key, write
 from feedback.ratings import (MAX_COMMENT, REASONS, add_details, has_control_characters,
-                              normalise_newlines, record)
+                              normalise_newlines, rating_of_once_key, record)
 from feedback.scale import LABELS, SCORES, is_bad
 from qr import links
 from web import metrics
@@ -109,8 +109,7 @@ def rate(code: str, token: str):
         if rating_id is not None:
             metrics.RATINGS_RECORDED.labels(counted="no" if held else "yes").inc()
         if rating_id is None:  # a resent form: the rating its first sending made
-            rating_id = db.execute("SELECT id FROM ratings WHERE once_key = ?",
-                                   [once_key(f"form:{key}")]).fetchone()[0]
+            rating_id = rating_of_once_key(db, once_key(f"form:{key}"))
         elif held is None and is_bad(score):  # a counted bad rating asks for a follow-up
             cases.open_or_join(db, station["id"], rating_id, now, tz,
                                current_app.config["FOLLOWUP_DAYS"])
