@@ -26,6 +26,12 @@ def staff_phone(app, browser, live_server, runner, make_user, write_file, statio
     assert runner.invoke(args=["ratings", "import", write_file("h.csv", history)]).exit_code == 0
     path = urlsplit(station_url("ST-001")).path
     app.test_client().post(path, data={"score": "1", "key": "phone-page-key-0001"})  # a case
+    phone = app.test_client()  # one phone tapping ten times at once: signals with their actions
+    phone.get(path)
+    for n in range(10):
+        phone.post(path, data={"score": "5", "key": f"phone-page-burst-{n:04d}"})
+    scanned = runner.invoke(args=["signals", "scan", "--date", "2026-11-28"])
+    assert scanned.output.startswith("burst\tST-001"), scanned.output
     make_user("wang", "admin")
     page = signed_in_phone(browser, live_server, "wang", PASSWORD, bypass_csp=True)
     yield page
