@@ -189,3 +189,9 @@ def test_the_signals_page_shows_fifty_at_a_time(app, inspector, runner, db, writ
     assert "Signals (61)" in first and "第 1 / 2 页" in first and 'href="?page=2"' in first
     assert (first.count('<section class="card">'), second.count('<section class="card">')) == (50, 11)
     assert "R-00" in first and "R-59" in second and "一天评价过多驿站" in second  # the rules' order
+
+
+def test_a_signal_scan_of_a_day_that_is_not_one_is_refused(runner):
+    for bad in ("2026-02-30", "2026-W01-1", "yesterday", "1999-12-31"):
+        result = runner.invoke(args=["signals", "scan", "--date", bad])
+        assert result.exit_code != 0 and "--date" in result.output, (bad, result.output)
