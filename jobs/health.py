@@ -48,9 +48,10 @@ def problems(found: dict, now: datetime, config: dict) -> list[str]:
         lines.append("the scheduler has never run on this database: run `flask --app app "
                      "scheduler run` (or FEEDBACK_SCHEDULER=on on the web)")
     else:
+        first_runs = from_utc_text(started) > now - GRACE  # the scheduler's first runs are under way
         for job, at, what in (("digest", config["DIGEST_AT"], "the digest of {} has not gone out"),
                               ("signals", SIGNALS_AT, "the signals of {} have not been looked for")):
-            owed = due_digest_days(now - GRACE, from_utc_text(started), at, tz)
+            owed = [] if first_runs else due_digest_days(now - GRACE, from_utc_text(started), at, tz)
             last_day = found["last_done"][job]
             if owed and (last_day is None or last_day < owed[-1].isoformat()):
                 lines.append(f"{what.format(owed[-1].isoformat())} (the last was {last_day or 'never'})")

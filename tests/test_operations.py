@@ -316,3 +316,20 @@ def test_check_names_each_nights_work_that_is_owed(runner, clock, stations_loade
     assert ("the signals of 2026-11-28 have not been looked for (the last was 2026-11-27)"
             in result.output)
     assert "the downgrade scan has not run since 2026-11-28" in result.output
+
+
+def test_check_owes_nothing_while_the_schedulers_first_runs_are_under_way(app):
+    """Started ten minutes ago, in the morning: yesterday's signals are owed at once, but their
+    first run may still be going; an hour later they are a problem."""
+    from datetime import datetime, timedelta, timezone
+
+    from jobs import health
+
+    started = datetime(2026, 11, 28, 23, 38, tzinfo=timezone.utc)  # 07:38 on the 29th, local
+    found = {"schema_version": 1, "schema_expected": 1, "outbox": {"failing": 0},
+             "scheduler_first_started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "last_done": {"digest": None, "signals": None, "downgrade": None, "report": None,
+                           "backup": None}}
+    assert health.problems(found, started + timedelta(minutes=10), app.config) == []
+    assert health.problems(found, started + timedelta(hours=1, minutes=10), app.config) == [
+        "the signals of 2026-11-28 have not been looked for (the last was never)"]
