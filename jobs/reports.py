@@ -282,9 +282,16 @@ def trend(data: MonthData, districts) -> dict[str, list[dict]]:
             for district in sorted(set(districts) & data.chart.keys())}
 
 
-def month(data: MonthData, base_url: str, with_trend: bool = True) -> dict:
+def district_names(data: MonthData) -> list[str]:
+    """The districts of a month's report, in the order of its rows."""
+    return sorted({group["district"] for group in data.groups})
+
+
+def month(data: MonthData, base_url: str, with_trend: bool = True,
+          districts: list[str] | None = None) -> dict:
     """The monthly report of the month starting ``data.first``; with every district's twelve
-    months unless told not to (a nation's are 33,600 months: its page draws fifty districts)."""
+    months unless told not to (a nation's are 33,600 months: its page draws fifty districts);
+    with a row for each district, or for ``districts`` only (that page's fifty)."""
     last = add_months(data.first, 1) - timedelta(days=1)
 
     visits = [visit for visit in data.visits if visit["listed"]]
@@ -298,7 +305,7 @@ def month(data: MonthData, base_url: str, with_trend: bool = True) -> dict:
         return [{key: name, **month_row(*grouped[name], data.first, last)} for name in names]
 
     overall = month_row(data.groups, data.cases, visits, data.first, last)
-    by_district = rows("district", sorted({group["district"] for group in data.groups}))
+    by_district = rows("district", district_names(data) if districts is None else districts)
     by_tier = rows("tier", [tier for tier in ("national", "provincial", "city")
                             if any(group["tier"] == tier for group in data.groups)])
     name = data.first.strftime("%Y-%m")

@@ -321,18 +321,19 @@ def month_report(month_text: str):
     first = month_asked(month_text)
     db = get_db()
     data = reports.load_month(db, first, current_app.config["TIMEZONE"], with_chart=False)
-    report = reports.month(data, current_app.config["BASE_URL"], with_trend=False)
-    page, pages = page_asked(len(report["by_district"]), DISTRICTS_PER_PAGE)
-    shown = report["by_district"][(page - 1) * DISTRICTS_PER_PAGE:page * DISTRICTS_PER_PAGE]
-    data.chart = reports.load_chart(db, first, [row["district"] for row in shown])
-    drawn = reports.trend(data, [row["district"] for row in shown])
+    names = reports.district_names(data)
+    page, pages = page_asked(len(names), DISTRICTS_PER_PAGE)
+    shown = names[(page - 1) * DISTRICTS_PER_PAGE:page * DISTRICTS_PER_PAGE]
+    report = reports.month(data, current_app.config["BASE_URL"], with_trend=False, districts=shown)
+    data.chart = reports.load_chart(db, first, shown)
+    drawn = reports.trend(data, shown)
     charts = [(district, Markup(render_template(
         "_rate_chart.svg", title=f"{district} {report['month']}",
         c=charts_geometry.rate_and_count(months, "month"))))
         for district, months in drawn.items()]
     following = add_months(first, 1)
     return render_template("report_month.html", report=report, charts=charts,
-                           district_rows=shown, page=page, pages=pages,
+                           districts_total=len(names), page=page, pages=pages,
                            previous=add_months(first, -1).strftime("%Y-%m"),
                            next=following.strftime("%Y-%m")
                            if following < month_start(clock.today()) else None)
