@@ -6,7 +6,7 @@ from feedback import schema
 from feedback.clock import from_utc_text, local_day
 from feedback.config import DEVELOPMENT_SECRET, is_local
 from jobs import backups
-from jobs.scheduler import SCAN_AT, SIGNALS_AT, due_digest_days
+from jobs.scheduler import SCAN_AT, SIGNALS_AT, due_days
 
 GRACE = timedelta(hours=1)  # a job still running, or the scheduler waking late, is not a problem
 
@@ -51,7 +51,7 @@ def problems(found: dict, now: datetime, config: dict) -> list[str]:
         first_runs = from_utc_text(started) > now - GRACE  # the scheduler's first runs are under way
         for job, at, what in (("digest", config["DIGEST_AT"], "the digest of {} has not gone out"),
                               ("signals", SIGNALS_AT, "the signals of {} have not been looked for")):
-            owed = [] if first_runs else due_digest_days(now - GRACE, from_utc_text(started), at, tz)
+            owed = [] if first_runs else due_days(now - GRACE, from_utc_text(started), at, tz)
             last_day = found["last_done"][job]
             if owed and (last_day is None or last_day < owed[-1].isoformat()):
                 lines.append(f"{what.format(owed[-1].isoformat())} (the last was {last_day or 'never'})")

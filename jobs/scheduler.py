@@ -63,9 +63,9 @@ def first_started(db, now: datetime) -> datetime:
         "SELECT finished_at FROM job_runs WHERE job = 'scheduler' AND key = 'first-start'").fetchone()[0])
 
 
-def due_digest_days(now: datetime, started: datetime, digest_at: tuple[int, int], tz) -> list:
-    """The days whose digest (or other work done the day after, at ``digest_at``) is due by
-    ``now``, oldest first: at most 7 back, none from before scheduling began (the day before
+def due_days(now: datetime, started: datetime, digest_at: tuple[int, int], tz) -> list:
+    """The days whose work done the day after at ``digest_at`` (a digest, a signal scan) is due
+    by ``now``, oldest first: at most 7 back, none from before scheduling began (the day before
     the first start is the first one owed)."""
     today = local_day(now, tz)
     send_time = datetime.combine(today, time(*digest_at), tzinfo=tz)
@@ -80,7 +80,7 @@ def run_digests() -> list[str]:
     db, now = get_db(), clock.now()
     config = current_app.config
     done = []
-    for day in due_digest_days(now, first_started(db, now), config["DIGEST_AT"], config["TIMEZONE"]):
+    for day in due_days(now, first_started(db, now), config["DIGEST_AT"], config["TIMEZONE"]):
         if take_lease(db, "digest", day.isoformat(), now):
             outcomes = tasks.send_digest(day)
             finish(db, "digest", day.isoformat(), clock.now())
@@ -145,7 +145,7 @@ def run_signals() -> list[str]:
     night the service was down is caught up as a digest is."""
     db, now = get_db(), clock.now()
     done = []
-    for day in due_digest_days(now, first_started(db, now), SIGNALS_AT, current_app.config["TIMEZONE"]):
+    for day in due_days(now, first_started(db, now), SIGNALS_AT, current_app.config["TIMEZONE"]):
         if take_lease(db, "signals", day.isoformat(), now):
             found = tasks.scan_signals(day)
             finish(db, "signals", day.isoformat(), clock.now())

@@ -34,7 +34,7 @@ def local(*args):
     (local(2026, 11, 28, 9, 0), local(2026, 11, 26, 23, 0), ["2026-11-25", "2026-11-27"]),
 ])
 def test_owed_digest_days_go_back_at_most_seven_oldest_first(now, started, days):
-    owed = scheduler.due_digest_days(now, started, (8, 0), TZ)
+    owed = scheduler.due_days(now, started, (8, 0), TZ)
     assert [owed[0].isoformat(), owed[-1].isoformat()] == days
     assert owed == sorted(owed) and len(owed) <= 7
 

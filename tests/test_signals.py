@@ -189,6 +189,8 @@ def test_the_signals_page_shows_fifty_at_a_time(app, inspector, runner, db, writ
     assert "Signals (61)" in first and "第 1 / 2 页" in first and 'href="?page=2"' in first
     assert (first.count('<section class="card">'), second.count('<section class="card">')) == (50, 11)
     assert "R-00" in first and "R-59" in second and "一天评价过多驿站" in second  # the rules' order
+    for hostile in ("0", "-1", "abc", "3", "9" * 40, "２"):  # none of them a page: the first
+        assert inspector.get(f"/signals?page={hostile}").get_data(as_text=True) == first
 
 
 def test_a_signal_scan_of_a_day_that_is_not_one_is_refused(runner):

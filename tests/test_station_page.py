@@ -131,13 +131,19 @@ def test_the_station_page_and_list_fit_a_360_px_phone(browser, live_server, clie
     page.context.close()
 
 
-def test_the_station_list_searches_filters_and_pages(client, runner, write_file, tokens, db):
-    many = "code,name,district,tier,kind\n" + "".join(
-        f"P-{n:03d},{'工地' if n % 2 else '银行'}驿站{n},新区,city,fixed\n" for n in range(120))
-    runner.invoke(args=["stations", "import", write_file("many.csv", many)])
-    runner.invoke(args=["downgrade", "scan"])
+def first_page_after(client, runner, write_file, path: str, rows: str) -> str:
+    """``path`` as the inspector sees it after importing stations (code to opened_on) and a
+    downgrade scan."""
+    text = "code,name,district,tier,kind,opened_on\n" + rows
+    assert runner.invoke(args=["stations", "import", write_file("many.csv", text)]).exit_code == 0
+    assert runner.invoke(args=["downgrade", "scan"]).exit_code == 0
     sign_in(client, "ins")
-    first = client.get("/stations").get_data(as_text=True)
+    return client.get(path).get_data(as_text=True)
+
+
+def test_the_station_list_searches_filters_and_pages(client, runner, write_file, tokens, db):
+    first = first_page_after(client, runner, write_file, "/stations", "".join(
+        f"P-{n:03d},{'工地' if n % 2 else '银行'}驿站{n},新区,city,fixed,\n" for n in range(120)))
     assert "驿站 Stations (123)" in first and "第 1 / 3 页" in first
     assert len(set(re.findall(r'<td><a href="/stations/([\w-]+)">', first))) == 50
     found = client.get("/stations?q=工地驿站11&district=新区").get_data(as_text=True)
@@ -200,12 +206,8 @@ def test_an_inspector_confirms_with_a_second_look_then_reinstates_on_a_phone(
 def test_the_downgrade_list_pages_fifty_flags_at_a_time(client, runner, write_file, tokens):
     """A rollout can flag thousands of stations at once: each page carries fifty, with their
     evidence, and says how many there are."""
-    quiet = "code,name,district,tier,kind,opened_on\n" + "".join(
-        f"Q-{n:03d},静驿站{n},新区,city,fixed,2020-01-01\n" for n in range(120))
-    runner.invoke(args=["stations", "import", write_file("quiet.csv", quiet)])
-    runner.invoke(args=["downgrade", "scan"])
-    sign_in(client, "ins")
-    first = client.get("/flags").get_data(as_text=True)
+    first = first_page_after(client, runner, write_file, "/flags", "".join(
+        f"Q-{n:03d},静驿站{n},新区,city,fixed,2020-01-01\n" for n in range(120)))
     total = int(re.search(r"Downgrade review \((\d+)\)", first).group(1))
     assert total >= 120 and f"第 1 / {-(-total // 50)} 页" in first
     assert first.count('<section class="card">') == 50 and 'href="?page=2"' in first

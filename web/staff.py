@@ -39,6 +39,8 @@ def page_asked(total: int, per_page: int) -> tuple[int, int]:
     pages = max(1, -(-total // per_page))
     page = request.args.get("page", "1")
     return (int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= pages else 1), pages
+
+
 PAGE_LIST_LIMIT = 200  # entries of one list on the digest page
 
 
