@@ -202,13 +202,19 @@ def test_racing_processes_deliver_each_day_once(db_path, webhook):
                  for command in commands]
     outputs = [process.communicate(timeout=120)[0].decode() for process in processes]
     assert all(process.returncode == 0 for process in processes), outputs
-    days = posted_days(webhook)
+    bodies = webhook.json_bodies()
+    days = [body["date"] for body in bodies if "date" in body]
     # these processes run on the real clock, and scheduling begins with them: from 08:00 the
     # day before today is owed; before it, nothing is (the day before that is from before the
-    # scheduling began)
+    # scheduling began). On a Monday, or the 1st, the report of the week or month that ended
+    # yesterday is owed from 08:00 too, each once.
     now = datetime.now(TZ)
     owed = [] if now.hour < 8 else [(now.date() - timedelta(days=1)).isoformat()]
     assert sorted(days) == sorted(["2026-11-20", *owed])
+    reports = [body.get("week") or body["month"] for body in bodies if "date" not in body]
+    assert sorted(reports) == sorted(
+        period for period, last_day in scheduler.due_reports(now, (8, 0), TZ)
+        if last_day >= now.date() - timedelta(days=1))
 
 
 def test_the_reloader_does_not_start_a_second_scheduler(db_path, tmp_path):
