@@ -1,12 +1,12 @@
 """National scale: 200,000 stations and up to 100 million ratings on one machine.
 
 `make bench national` draws the stations and a year of ratings straight into one database file
-(add_ratings: the ratings' indexes set aside, then every rollup recounted by rollups.rebuild())
-and measures every figure of issue #12 at each size in BENCH_SIZES (default 1 M, 10 M and 100 M
+(add_ratings: the rows drawn in the order of time without a journal, then every rollup recounted
+by rollups.rebuild()) and measures every figure of issue #12 at each size in BENCH_SIZES (default 1 M, 10 M and 100 M
 ratings), beside bare baselines measured in the same run: the CLI's start-up (`flask --app app
 rollups --help`) for commands, an empty request (/healthz) for pages. The last 1 M ratings of
 each size come in through `ratings import`. It writes what it found to bench/RESULTS.md. 10 M
-takes some 15 minutes; 100 M hours and some 35 GB of disk. BENCH_DIR says where (default: a
+takes some 15 minutes; 100 M an hour or more and some 35 GB of disk. BENCH_DIR says where (default: a
 temporary folder); BENCH_KEEP=1 leaves the database there, and BENCH_DATABASE=PATH[,PATH…]
 measures such databases again as they are (after a change to the code) without generating
 anything (with BENCH_IMPORT=1, after importing 1 M more ratings into each, for the import's
@@ -73,69 +73,76 @@ def add_stations(db, clock) -> None:
         stations.upsert(db, rows, TODAY, clock.now())
 
 
-def add_ratings(db, count: int) -> None:
+def add_ratings(database: str, count: int) -> None:
     """``count`` more ratings over the year, drawn by SQLite itself (Python would take hours at
     100 M): most from the form with a device, some imported with a comment, one station much
     busier than the rest, scores drawn from SCORES. Local days are Shanghai's (UTC+8, no summer
-    time). Loaded as a big history is best loaded: the ratings' indexes and the per-rating
-    trigger set aside, the rows added in batches, the indexes made again and every rollup
-    recounted by rollups.rebuild(): the same rollups as the triggers would keep (`rollups
-    check` agrees). SQLite's random() has no seed: the same figures, not the same rows, from
-    run to run."""
+    time). SQLite's random() has no seed: the same figures, not the same rows, from run to run.
+
+    Loaded as a big history is best loaded, on a connection of its own while nothing else has
+    the file open: no journal (a crash here loses the bench's database, nothing else), a cache
+    that holds both rating indexes, the rows drawn a slice of the year at a time in the order
+    of time (so the day index only grows at its end), the per-rating trigger set aside and
+    every rollup recounted by rollups.rebuild() instead: the same rollups as the triggers would
+    keep (`rollups check` agrees)."""
+    import sqlite3
+
     from feedback import rollups
-    from feedback.db import write
     from feedback.ratings import ONCE_KEY_DAYS
 
     first, span = int(FIRST.timestamp()), int((LAST - FIRST).total_seconds())
     scores = "".join(str(score) for score in SCORES)
     comments = ", ".join(f"'{comment}'" for comment in COMMENTS)
-    db.execute("PRAGMA cache_size = -2000000")  # 2 GB for the bench's own connection
-    # the index builds and the rebuild's GROUP BYs sort a hundred million rows: on every core
+    db = sqlite3.connect(database, isolation_level=None)
+    mode = db.execute("PRAGMA journal_mode = OFF").fetchone()[0]
+    assert mode == "off", f"another connection has {database} open (journal mode {mode})"
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("PRAGMA cache_size = -8000000")  # 8 GB: both rating indexes, at 100 M, in memory
+    # the rebuild's GROUP BYs sort a hundred million rows: on every core
     db.execute(f"PRAGMA threads = {os.cpu_count()}")
-    with write(db):
-        set_aside = db.execute(
-            """SELECT name, sql FROM sqlite_master WHERE tbl_name = 'ratings' AND sql IS NOT NULL
-               AND (type = 'index' OR name = 'ratings_roll_up')""").fetchall()
-        for name, _ in set_aside:
-            db.execute(f"DROP {'TRIGGER' if name == 'ratings_roll_up' else 'INDEX'} {name}")
+    db.execute("BEGIN")
+    trigger = db.execute("SELECT sql FROM sqlite_master WHERE name = 'ratings_roll_up'").fetchone()[0]
+    db.execute("DROP TRIGGER ratings_roll_up")
     devices = db.execute("SELECT count(*) FROM devices").fetchone()[0]
-    for offset in range(0, count, BATCH):
-        size = min(BATCH, count - offset)
-        with write(db):
-            wanted = devices + size // 20  # a phone rates about twenty times
-            db.execute("""WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-                          INSERT INTO devices (key_hash, label, created_at)
-                          SELECT lower(hex(randomblob(16))), 'd' || i, '2024-01-01T00:00:00Z' FROM n""",
-                       [devices + 1, wanted])
-            devices = wanted
-            db.execute(
-                f"""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?),
-                    -- MATERIALIZED: each random() drawn once a row; a plain CTE would draw again
-                    -- wherever a column is used (a rating's day from another instant than its own)
-                    drawn AS MATERIALIZED (SELECT ? + abs(random()) % ? AS at, abs(random()) % 10 AS kind,
-                                     abs(random()) AS station, abs(random()) AS pick FROM n)
-                    INSERT INTO ratings (station_id, rated_at, day, score, comment, source,
-                                         device_id)
-                    SELECT CASE WHEN station % {BUSY_SHARE} = 0 THEN {BUSY}
-                                ELSE 1 + (station / {BUSY_SHARE}) % {STATIONS} END,
-                           at, date(at + 8 * 3600, 'unixepoch'),
-                           CAST(substr('{scores}', 1 + pick % {len(SCORES)}, 1) AS INTEGER),
-                           CASE WHEN kind < 8 THEN ''
-                                ELSE json_extract(json_array({comments}),
-                                                  '$[' || ((pick / 8) % {len(COMMENTS)}) || ']') END,
-                           CASE WHEN kind < 8 THEN 'form' ELSE 'import' END,
-                           CASE WHEN kind < 8 THEN 1 + pick % ? END
-                    FROM drawn""",
-                [size, first, span, devices])
-    with write(db):
-        for _, sql in set_aside:
-            db.execute(sql)
-        rollups.rebuild(db)
-        # the once keys of the last week's forms, as stored (feedback.ratings.ONCE_KEY_DAYS)
-        db.execute("""INSERT OR IGNORE INTO once_keys (key, rating_id, at)
-                      SELECT randomblob(12), id, rated_at FROM ratings
-                      WHERE day >= ? AND source = 'form'""",
-                   [(TODAY - timedelta(days=ONCE_KEY_DAYS)).isoformat()])
+    batches = -(-count // BATCH)
+    for batch in range(batches):
+        size = count * (batch + 1) // batches - count * batch // batches
+        start = first + span * batch // batches
+        length = first + span * (batch + 1) // batches - start
+        wanted = devices + size // 20  # a phone rates about twenty times
+        db.execute("""WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                      INSERT INTO devices (key_hash, label, created_at)
+                      SELECT lower(hex(randomblob(16))), 'd' || i, '2024-01-01T00:00:00Z' FROM n""",
+                   [devices + 1, wanted])
+        devices = wanted
+        db.execute(
+            f"""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?),
+                -- MATERIALIZED: each random() drawn once a row; a plain CTE would draw again
+                -- wherever a column is used (a rating's day from another instant than its own)
+                drawn AS MATERIALIZED (SELECT ? + abs(random()) % ? AS at, abs(random()) % 10 AS kind,
+                                 abs(random()) AS station, abs(random()) AS pick FROM n)
+                INSERT INTO ratings (station_id, rated_at, day, score, comment, source, device_id)
+                SELECT CASE WHEN station % {BUSY_SHARE} = 0 THEN {BUSY}
+                            ELSE 1 + (station / {BUSY_SHARE}) % {STATIONS} END,
+                       at, date(at + 8 * 3600, 'unixepoch'),
+                       CAST(substr('{scores}', 1 + pick % {len(SCORES)}, 1) AS INTEGER),
+                       CASE WHEN kind < 8 THEN ''
+                            ELSE json_extract(json_array({comments}),
+                                              '$[' || ((pick / 8) % {len(COMMENTS)}) || ']') END,
+                       CASE WHEN kind < 8 THEN 'form' ELSE 'import' END,
+                       CASE WHEN kind < 8 THEN 1 + pick % ? END
+                FROM drawn ORDER BY at""",
+            [size, start, length, devices])
+    db.execute(trigger)
+    rollups.rebuild(db)
+    # the once keys of the last week's forms, as stored (feedback.ratings.ONCE_KEY_DAYS)
+    db.execute("""INSERT OR IGNORE INTO once_keys (key, rating_id, at)
+                  SELECT randomblob(12), id, rated_at FROM ratings
+                  WHERE day >= ? AND source = 'form'""",
+               [(TODAY - timedelta(days=ONCE_KEY_DAYS)).isoformat()])
+    db.execute("COMMIT")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.close()
 
 
 def ratings_file(path: str, rows: int, seed: int) -> None:
@@ -397,8 +404,8 @@ def generate_and_measure() -> dict[str, dict[int, str]]:
     loaded = 0
     for size in SIZES:
         imported = IMPORT_ROWS if size - loaded >= IMPORT_ROWS else 0
-        with app.app_context():
-            add_ratings(get_db(), size - loaded - imported)
+        app.extensions["feedback.db"].close()  # add_ratings() has the file to itself
+        add_ratings(database, size - loaded - imported)
         # the last IMPORT_ROWS of this size come in through `ratings import`
         figures = import_figure(database, imported, seed=size) if imported else {}
         loaded = size
