@@ -215,10 +215,12 @@ def report_week(week_text, district, as_json):
 @click.option("--month", "month_text", help="The month, like 2026-11 (default: last month).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the rows by district as CSV.")
-def report_month(month_text, as_json, as_csv):
+@click.option("--trend", is_flag=True,
+              help="With --json: add each district's twelve months up to the month, for charts.")
+def report_month(month_text, as_json, as_csv, trend):
     """Print the monthly report: stations, ratings, cases and decisions, by district and tier."""
     first = period(reports.parse_month, month_text, "--month") if month_text else last_month()
-    report = tasks.build_month(first)
+    report = tasks.build_month(first, with_trend=trend and as_json)
     if as_json:
         echo_json(report)
     elif as_csv:

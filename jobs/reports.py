@@ -287,11 +287,11 @@ def district_names(data: MonthData) -> list[str]:
     return sorted({group["district"] for group in data.groups})
 
 
-def month(data: MonthData, base_url: str, with_trend: bool = True,
+def month(data: MonthData, base_url: str, with_trend: bool = False,
           districts: list[str] | None = None) -> dict:
-    """The monthly report of the month starting ``data.first``; with every district's twelve
-    months unless told not to (a nation's are 33,600 months: its page draws fifty districts);
-    with a row for each district, or for ``districts`` only (that page's fifty)."""
+    """The monthly report of the month starting ``data.first``, with a row for each district,
+    or for ``districts`` only (its page's fifty); with every district's twelve months
+    (``trend``) only when asked: a nation's are 33,600 months, more than the report itself."""
     last = add_months(data.first, 1) - timedelta(days=1)
 
     visits = [visit for visit in data.visits if visit["listed"]]
@@ -309,7 +309,7 @@ def month(data: MonthData, base_url: str, with_trend: bool = True,
     by_tier = rows("tier", [tier for tier in ("national", "provincial", "city")
                             if any(group["tier"] == tier for group in data.groups)])
     name = data.first.strftime("%Y-%m")
-    return {
+    report = {
         "month": name, "from": data.first.isoformat(), "to": last.isoformat(),
         "stations_listed": overall["stations_listed"], "stations_rated": overall["stations_rated"],
         "stations_quiet": overall["stations_quiet"], "ratings_total": overall["ratings_total"],
@@ -322,12 +322,14 @@ def month(data: MonthData, base_url: str, with_trend: bool = True,
                    "unannounced": sum(v["kind"] == "unannounced" for v in data.visits),
                    "assessment": sum(v["kind"] == "assessment" for v in data.visits),
                    "items_failed": sum(v["failed"] for v in data.visits)},
-        "trend": trend(data, data.chart) if with_trend else {},
         "url": f"{base_url.rstrip('/')}/reports/months/{name}",
     }
+    if with_trend:
+        report["trend"] = trend(data, data.chart)
+    return report
 
 
-def load_month(db, first: date, tz, with_chart: bool = True) -> MonthData:
+def load_month(db, first: date, tz, with_chart: bool = False) -> MonthData:
     last = add_months(first, 1) - timedelta(days=1)
     end = to_utc_text(day_start(last + timedelta(days=1), tz))
     start = to_utc_text(day_start(first, tz))

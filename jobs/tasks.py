@@ -45,7 +45,7 @@ def build_week(monday: date, district: str | None = None) -> dict:
     return reports.week(data, current_app.config["BASE_URL"], workdays.working_days_between)
 
 
-def build_month(first: date, with_trend: bool = True) -> dict:
+def build_month(first: date, with_trend: bool = False) -> dict:
     """The monthly report of the month starting ``first`` (see reports.month)."""
     data = reports.load_month(get_db(), first, current_app.config["TIMEZONE"],
                               with_chart=with_trend)

@@ -98,6 +98,15 @@ def test_the_monthly_report_on_an_imported_history(runner, history):
     assert len(csv_out.splitlines()) == 4
 
 
+def test_the_monthly_trend_comes_when_asked(runner, history):
+    assert "trend" not in report(runner, "month", "--month", "2026-11")
+    months = report(runner, "month", "--month", "2026-11", "--trend")["trend"]["黄浦区"]
+    assert [m["month"] for m in months] == [f"2025-{n:02}" for n in range(12, 13)] + [
+        f"2026-{n:02}" for n in range(1, 12)]
+    assert [(m["ratings_total"], m["satisfaction_rate"]) for m in months[-2:]] == [(1, 1.0), (3, 0.0)]
+    assert months[0]["ratings_total"] == 0
+
+
 def test_the_report_pages_and_the_csv(client, history, make_user):
     make_user("ins", "inspector")
     sign_in(client, "ins")

@@ -322,11 +322,11 @@ def month_report(month_text: str):
     time (a nation has thousands)."""
     first = month_asked(month_text)
     db = get_db()
-    data = reports.load_month(db, first, current_app.config["TIMEZONE"], with_chart=False)
+    data = reports.load_month(db, first, current_app.config["TIMEZONE"])
     names = reports.district_names(data)
     page, pages = page_asked(len(names), DISTRICTS_PER_PAGE)
     shown = names[(page - 1) * DISTRICTS_PER_PAGE:page * DISTRICTS_PER_PAGE]
-    report = reports.month(data, current_app.config["BASE_URL"], with_trend=False, districts=shown)
+    report = reports.month(data, current_app.config["BASE_URL"], districts=shown)
     data.chart = reports.load_chart(db, first, shown)
     drawn = reports.trend(data, shown)
     charts = [(district, Markup(render_template(
@@ -345,7 +345,7 @@ def month_report(month_text: str):
 @staff_required("admin", "inspector", "district")
 def month_report_csv(month_text: str):
     """The month's rows by district, as `report month --csv` prints them."""
-    report = tasks.build_month(month_asked(month_text), with_trend=False)
+    report = tasks.build_month(month_asked(month_text))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(reports.MONTH_CSV_COLUMNS)
