@@ -2,15 +2,15 @@
 
 `make bench national` draws the stations and a year of ratings straight into one database file
 (add_ratings: the rows drawn in the order of time without a journal, then every rollup recounted
-by rollups.rebuild()) and measures every figure of issue #12 at each size in BENCH_SIZES (default 1 M, 10 M and 100 M
-ratings), beside bare baselines measured in the same run: the CLI's start-up (`flask --app app
-rollups --help`) for commands, an empty request (/healthz) for pages. The last 1 M ratings of
-each size come in through `ratings import`. It writes what it found to bench/RESULTS.md. 10 M
-takes some 15 minutes; 100 M an hour or more and some 35 GB of disk. BENCH_DIR says where (default: a
-temporary folder); BENCH_KEEP=1 leaves the database there, and BENCH_DATABASE=PATH[,PATH…]
-measures such databases again as they are (after a change to the code) without generating
-anything (with BENCH_IMPORT=1, after importing 1 M more ratings into each, for the import's
-figure).
+by rollups.rebuild()) and measures every figure of issue #12 at each size in BENCH_SIZES (default
+1 M, 10 M and 100 M ratings), beside bare baselines measured in the same run: the CLI's start-up
+(`flask --app app rollups --help`) for commands, an empty request (/healthz) for pages. The last
+1 M ratings of each size come in through `ratings import`. It writes what it found to
+bench/RESULTS.md. 10 M takes some 15 minutes; 100 M an hour or more and some 35 GB of disk.
+BENCH_DIR says where (default: a temporary folder); BENCH_KEEP=1 leaves the database there, with a
+copy of it at each size before the last; BENCH_DATABASE=PATH[,PATH…] measures such databases
+again as they are (after a change to the code) without generating anything (with
+BENCH_IMPORT=1, after importing 1 M more ratings into each, for the import's figure).
 """
 import csv
 import os
@@ -411,12 +411,24 @@ def generate_and_measure() -> dict[str, dict[int, str]]:
         loaded = size
         figures.update(measure(app, database, size, token))
         add_to(table, size, figures, started)
+        if os.environ.get("BENCH_KEEP") and size != SIZES[-1]:  # a copy of each size as well
+            keep_copy(app, database, os.path.join(folder, f"national-{size}.db"))
     app.extensions["feedback.db"].close()
     if os.environ.get("BENCH_KEEP"):  # BENCH_KEEP=1 leaves the database for a closer look
         print(f"kept: {database}")
     else:
         shutil.rmtree(folder)
     return table
+
+
+def keep_copy(app, database: str, path: str) -> None:
+    import sqlite3
+
+    app.extensions["feedback.db"].close()
+    connection = sqlite3.connect(database)
+    connection.execute("VACUUM INTO ?", [path])
+    connection.close()
+    print(f"kept: {path}")
 
 
 def measure_kept(databases: list[str]) -> dict[str, dict[int, str]]:
