@@ -47,13 +47,24 @@ def window(db, first: date, last: date) -> Window:
                                 AND NOT EXISTS (SELECT 1 FROM station_windows
                                                 WHERE end_day = ? AND station_id = added.id))""",
             [end, upto, end], kept=end)
-    db.execute("DROP TABLE IF EXISTS temp.past_window")
-    db.execute(f"""CREATE TEMP TABLE past_window AS
-                   SELECT station_id, {", ".join(f"sum(n{n}) AS n{n}" for n in range(1, 6))}
-                   FROM station_days WHERE day BETWEEN ? AND ? GROUP BY station_id""",
-               [first.isoformat(), end])
+    summed(db, first, last)
     return Window("SELECT * FROM temp.past_window", [],
                   f"stations.id NOT IN (SELECT station_id FROM temp.past_window WHERE {COUNTED} > 0)", [])
+
+
+def summed(db, first: date, last: date) -> None:
+    """The window from ``first`` to ``last`` summed from station_days into temp.past_window
+    (station_id, n1..n5), station by station along its key: a short run of days for each,
+    grouped as read. Through its index of days instead, every station-day (a nation has
+    150,000 a day) would be a lookup of its own, then sorted: three times as long."""
+    db.execute("DROP TABLE IF EXISTS temp.past_window")
+    db.execute(f"""CREATE TEMP TABLE past_window AS
+                   SELECT stations.id AS station_id,
+                          {", ".join(f"sum(n{n}) AS n{n}" for n in range(1, 6))}
+                   FROM stations NOT INDEXED  -- in the order of ids
+                   CROSS JOIN station_days
+                       ON station_days.station_id = stations.id AND day BETWEEN ? AND ?
+                   GROUP BY stations.id""", [first.isoformat(), last.isoformat()])
 
 
 def ranking(db, kept: Window, rank) -> dict:

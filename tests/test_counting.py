@@ -286,7 +286,7 @@ operation = st.one_of(
     st.tuples(st.just("staff"), st.integers(1, 3)),     # a device signs in as staff
     st.tuples(st.just("import"), st.integers(1, 3), st.integers(1, 5), st.integers(-30, 60)),
     st.tuples(st.just("rebuild")),                      # `rollups rebuild`
-    st.tuples(st.just("window"), st.integers(0, 12), st.integers(0, 6)),  # a digest's: end, length
+    st.tuples(st.just("window"), st.integers(0, 20), st.integers(0, 20)),  # a digest's: end, length
     st.tuples(st.just("week"), st.integers(-1, 1), st.sampled_from([None, "黄浦区"])),  # a report's
     st.tuples(st.just("move"), st.integers(1, 3), st.sampled_from(["黄浦区", "静安区"])),
     st.tuples(st.just("tier"), st.integers(1, 3), st.sampled_from(["city", "national"])),
@@ -306,6 +306,10 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
     @example([("rate", 1, 0, 1, 1), ("week", 0, None), ("exclude_rating", 0)])
     @example([("week", 0, None), ("import", 2, 1, 1)])
     @example([("week", 0, "黄浦区"), ("move", 1, "静安区")])
+    # a window from 2 to 16 November with ratings on its first and last days and between
+    # (local), and one the day before it
+    @example([("rate", 3, 0, 4, 0), ("rate", 1, 0, 5, 30), ("rate", 2, 0, 1, 200),
+              ("rate", 1, 0, 2, 130), ("window", 15, 14)])
     @settings(max_examples=60, derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def run(operations):
@@ -357,7 +361,14 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
                         rollups_module.rebuild(db)
                     elif op[0] == "window":
                         last = date(2026, 11, 1) + timedelta(days=op[1])
-                        windows.ensure(db, last - timedelta(days=op[2]), last)
+                        if windows.ensure(db, last - timedelta(days=op[2]), last):
+                            # summed as a day older than the kept windows is: the same counts
+                            windows.summed(db, last - timedelta(days=op[2]), last)
+                            assert {row[0]: row[1:] for row in db.execute(
+                                "SELECT * FROM temp.past_window") if any(row[1:])} == {
+                                row[0]: row[1:] for row in db.execute(
+                                    "SELECT station_id, n1, n2, n3, n4, n5 FROM station_windows "
+                                    "WHERE end_day = ?", [last.isoformat()]) if any(row[1:])}
                     elif op[0] == "week":  # a weekly report's lists, kept once made: last, this
                         today = now.astimezone(tz).date()  # or next week's (rated in later)
                         reports.kept_station_lists(
