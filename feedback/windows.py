@@ -52,19 +52,20 @@ def window(db, first: date, last: date) -> Window:
                   f"stations.id NOT IN (SELECT station_id FROM temp.past_window WHERE {COUNTED} > 0)", [])
 
 
+# Each station's counts from day ? to day ?: read station by station along station_days' key, a
+# short run of days for each, grouped as read (V19 dropped the index of days: 19 bytes a
+# station-day, and read through it every station-day was a lookup of its own, then sorted).
+STATION_SUMS = f"""
+    SELECT stations.id AS station_id, {", ".join(f"sum(n{n}) AS n{n}" for n in range(1, 6))}
+    FROM stations NOT INDEXED  -- in the order of ids
+    CROSS JOIN station_days ON station_days.station_id = stations.id AND day BETWEEN ? AND ?
+    GROUP BY stations.id"""
+
+
 def summed(db, first: date, last: date) -> None:
-    """The window from ``first`` to ``last`` summed from station_days into temp.past_window
-    (station_id, n1..n5), station by station along its key: a short run of days for each,
-    grouped as read. Through its index of days instead, every station-day (a nation has
-    150,000 a day) would be a lookup of its own, then sorted: three times as long."""
+    """The window from ``first`` to ``last`` summed into temp.past_window (station_id, n1..n5)."""
     db.execute("DROP TABLE IF EXISTS temp.past_window")
-    db.execute(f"""CREATE TEMP TABLE past_window AS
-                   SELECT stations.id AS station_id,
-                          {", ".join(f"sum(n{n}) AS n{n}" for n in range(1, 6))}
-                   FROM stations NOT INDEXED  -- in the order of ids
-                   CROSS JOIN station_days
-                       ON station_days.station_id = stations.id AND day BETWEEN ? AND ?
-                   GROUP BY stations.id""", [first.isoformat(), last.isoformat()])
+    db.execute(f"CREATE TEMP TABLE past_window AS {STATION_SUMS}", [first.isoformat(), last.isoformat()])
 
 
 def ranking(db, kept: Window, rank) -> dict:
@@ -134,8 +135,8 @@ def add_days(db, end: str, first: date, last: date, sign: int) -> None:
         return
     db.execute(
         f"""INSERT INTO station_windows
-            SELECT ?, station_id, {", ".join(f"{sign} * sum(n{n})" for n in range(1, 6))}
-            FROM station_days WHERE day BETWEEN ? AND ? GROUP BY station_id
+            SELECT ?, station_id, {", ".join(f"{sign} * n{n}" for n in range(1, 6))}
+            FROM ({STATION_SUMS}) WHERE true
             ON CONFLICT (end_day, station_id) DO UPDATE SET
                 n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
                 n4 = n4 + excluded.n4, n5 = n5 + excluded.n5""",

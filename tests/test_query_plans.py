@@ -1,12 +1,14 @@
 """The hot reads' cost follows the day, week, month or window asked for, not the history: every
 statement they run is planned without scanning the ratings or the daily rollups whole."""
 import re
+from datetime import date, timedelta
 
 import pytest
 
 from test_rating_page import form_path, once_key  # noqa: F401 (fixture)
 from test_staff import make_user, sign_in  # noqa: F401 (fixture)
 
+from feedback import windows
 from feedback.counting import exclude_device
 from feedback.db import write
 
@@ -43,7 +45,8 @@ def whole_scans(db, statements: list[str]) -> list[str]:
     """The statements among these whose plan reads a history table from end to end."""
     found = []
     for sql in statements:
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT INTO EXCLUDED_RATINGS")):
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT INTO EXCLUDED_RATINGS",
+                                                 "INSERT INTO STATION_WINDOWS")):
             continue
         plan = "\n".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
         if WHOLE_SCAN.search(plan):
@@ -102,3 +105,19 @@ def test_an_exclusion_of_a_devices_ratings_scans_no_history(db, traced, clock, f
     assert taken["ratings"] == 1
     assert any(sql.startswith("INSERT INTO excluded_ratings") for sql in traced)
     assert whole_scans(db, traced) == []
+
+
+def test_a_window_made_moved_or_summed_scans_no_history(db, traced):
+    """A digest's window: made whole, moved on a day, or summed for a day older than the kept."""
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    first, last = date(2026, 10, 1), date(2026, 10, 30)
+    with write(db):
+        windows.ensure(db, first, last)
+        windows.ensure(db, first + timedelta(days=1), last + timedelta(days=1))
+    windows.summed(db, first, last)
+    db.conn.set_trace_callback(None)
+    statements = [sql.replace("CREATE TEMP TABLE past_window AS", "") for sql in statements
+                  if "station_days" in sql]
+    assert len(statements) == 4  # made, moved (a day in, a day out), summed
+    assert whole_scans(db, statements) == []

@@ -195,6 +195,36 @@ def test_the_last_weeks_once_keys_move_to_their_own_table_and_the_older_are_let_
     app.extensions["feedback.db"].close()
 
 
+def test_the_day_index_of_station_days_goes_and_windows_are_summed_without_it(db_path):
+    """V19: station_days loses its index of days (10 bytes a rating at national scale); a
+    window reads each station's days along the key instead."""
+    from datetime import date
+
+    from feedback import windows
+    from feedback.db import write
+    old = connect(db_path)
+    schema.migrate(old, upto=18)
+    with write(old):
+        for code in ("ST-001", "ST-002"):
+            old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
+                           created_at, updated_at) VALUES (?, '驿站', '黄浦区', 'city', 'fixed',
+                           '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""", [code])
+        for station, day, score in ((1, "2026-10-31", 1), (1, "2026-11-01", 5), (2, "2026-11-30", 4),
+                                    (2, "2026-12-01", 2)):
+            old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source)
+                           VALUES (?, unixepoch(?), ?, ?, 'import')""", [station, day, day, score])
+    old.close()
+
+    migrated = connect(db_path)
+    schema.migrate(migrated)
+    assert migrated.execute("SELECT count(*) FROM sqlite_master WHERE name = 'station_days_day'"
+                            ).fetchone()[0] == 0
+    windows.summed(migrated, date(2026, 11, 1), date(2026, 11, 30))
+    assert list(migrated.execute("SELECT * FROM temp.past_window")) == [(1, 0, 0, 0, 0, 1),
+                                                                       (2, 0, 0, 0, 1, 0)]
+    migrated.close()
+
+
 def test_references_are_checked_after_a_table_is_rebuilt_only(db_path):
     """The foreign key check after a migration reads every row that refers to another: at
     national scale minutes, so only a migration that rebuilds a table runs it, and a start with
