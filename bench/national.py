@@ -26,6 +26,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.harness import median_seconds
+from feedback.windows import KEPT
 
 STATIONS = int(os.environ.get("BENCH_STATIONS", 200_000))
 SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "1000000,10000000,100000000").split(",")]
@@ -321,7 +322,9 @@ def measure(app, database: str, size: int, token: str) -> dict[str, str]:
     figures["CLI start-up (baseline)"] = f"{start_up:.2f} s"
     yesterday = TODAY - timedelta(days=1)
     forget_kept(database)
-    flask(database, "digest", "show", "--date", (yesterday - timedelta(days=1)).isoformat())
+    # the windows the scheduler keeps, of the days before yesterday: half a year back is summed
+    for back in range(KEPT - 1, 0, -1):
+        flask(database, "digest", "show", "--date", (yesterday - timedelta(days=back)).isoformat())
     for name, args in (  # what the scheduler works out after midnight, the cold way
             ("digest show, first of the day (window moved on a day)",
              ("digest", "show", "--date", yesterday.isoformat(), "--json")),
