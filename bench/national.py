@@ -302,17 +302,17 @@ def forget_kept(database: str) -> None:
     connection.close()
 
 
-def storage(database: str, ratings: int) -> tuple[float, dict[str, float]]:
-    """Bytes a rating in the whole file, and in the ratings table, each of its indexes and the
-    forms' once keys."""
+def storage(database: str, ratings: int) -> tuple[float, float, dict[str, float]]:
+    """GB in use (the file less its free pages: a migration that drops an index leaves them
+    for the next rows), bytes a rating in use, and bytes a rating in each table and index."""
     import sqlite3
 
     connection = sqlite3.connect(database)
-    by_name = dict(connection.execute(
-        "SELECT name, sum(pgsize) FROM dbstat WHERE name IN ('ratings', 'once_keys') OR name IN "
-        "(SELECT name FROM sqlite_master WHERE tbl_name = 'ratings' AND type = 'index') GROUP BY name"))
+    in_use = connection.execute("SELECT (page_count - freelist_count) * page_size "
+                                "FROM pragma_page_count, pragma_freelist_count, pragma_page_size").fetchone()[0]
+    by_name = dict(connection.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"))
     connection.close()
-    return os.path.getsize(database) / ratings, {name: size / ratings for name, size in by_name.items()}
+    return in_use / 1e9, in_use / ratings, {name: size / ratings for name, size in by_name.items()}
 
 
 def measure(app, database: str, size: int, token: str) -> dict[str, str]:
@@ -352,9 +352,11 @@ def measure(app, database: str, size: int, token: str) -> dict[str, str]:
     for name, seconds in measured.items():
         figures[name] = f"{seconds * 1000:.0f} ms ({seconds / empty:.0f}x)"
     figures.update(serving_figures(app, database, token))
-    whole, parts = storage(database, size)
-    figures["database"] = f"{os.path.getsize(database) / 1e9:.2f} GB, {whole:.0f} bytes a rating"
-    figures["ratings and its indexes"] = ", ".join(f"{name} {value:.0f}" for name, value in parts.items())
+    in_use, whole, parts = storage(database, size)
+    figures["database"] = (f"{in_use:.2f} GB in use ({os.path.getsize(database) / 1e9:.2f} GB file), "
+                           f"{whole:.0f} bytes a rating")
+    figures["bytes a rating, the largest tables and indexes"] = ", ".join(
+        f"{name} {value:.0f}" for name, value in list(parts.items())[:8])
     return figures
 
 
