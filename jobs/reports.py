@@ -183,11 +183,14 @@ REPEAT_BAD = """
         SELECT station_id, monday,
                row_number() OVER (PARTITION BY station_id ORDER BY monday DESC) AS place
         FROM station_weeks WHERE monday BETWEEN ? AND ? AND n1 + n2 > 0 AND station_id IN (
-            SELECT this.station_id FROM station_weeks AS this
-            JOIN station_weeks AS before ON before.station_id = this.station_id
+            -- each station's week and the week before, by station_weeks' key (V20: no index
+            -- of Mondays)
+            SELECT stations.id FROM stations
+            CROSS JOIN station_weeks AS this ON this.station_id = stations.id
+                 AND this.monday = ? AND this.n1 + this.n2 > 0
+            CROSS JOIN station_weeks AS before ON before.station_id = stations.id
                  AND before.monday = ? AND before.n1 + before.n2 > 0
-            WHERE this.monday = ? AND this.n1 + this.n2 > 0
-              AND this.station_id IN (SELECT id FROM stations WHERE {where})))
+            WHERE {where}))
     SELECT code, name, district, count(*) AS weeks, count(*) OVER () AS total
     FROM bad JOIN stations ON stations.id = station_id
     WHERE julianday(?) - julianday(monday) = 7 * (place - 1)
@@ -210,7 +213,7 @@ def station_lists(db, monday: date, where: str, params: list) -> dict:
         found["quiet"].append({"code": code, "name": name, "district": district_name})
     for code, name, district_name, weeks, found["repeat_bad_total"] in db.execute(
             REPEAT_BAD.format(where=where, limit=LIST_LIMIT),
-            [week_of(RUN_WEEKS - 1), week_of(0), week_of(1), week_of(0), *params, week_of(0)]):
+            [week_of(RUN_WEEKS - 1), week_of(0), week_of(0), week_of(1), *params, week_of(0)]):
         found["repeat_bad"].append({"code": code, "name": name, "district": district_name,
                                     "weeks": weeks})
     return found

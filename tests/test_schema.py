@@ -195,13 +195,15 @@ def test_the_last_weeks_once_keys_move_to_their_own_table_and_the_older_are_let_
     app.extensions["feedback.db"].close()
 
 
-def test_the_day_index_of_station_days_goes_and_windows_are_summed_without_it(db_path):
-    """V19: station_days loses its index of days (10 bytes a rating at national scale); a
-    window reads each station's days along the key instead."""
+def test_the_rollups_indexes_of_days_and_mondays_go_and_their_readers_go_by_station(db_path):
+    """V19 and V20: station_days loses its index of days and station_weeks its index of
+    Mondays (12 bytes a rating at national scale); a digest's window and a week's lists of
+    stations read each station's days and weeks along the key instead."""
     from datetime import date
 
     from feedback import windows
     from feedback.db import write
+    from jobs import reports
     old = connect(db_path)
     schema.migrate(old, upto=18)
     with write(old):
@@ -209,19 +211,21 @@ def test_the_day_index_of_station_days_goes_and_windows_are_summed_without_it(db
             old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
                            created_at, updated_at) VALUES (?, '驿站', '黄浦区', 'city', 'fixed',
                            '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""", [code])
-        for station, day, score in ((1, "2026-10-31", 1), (1, "2026-11-01", 5), (2, "2026-11-30", 4),
-                                    (2, "2026-12-01", 2)):
+        for station, day, score in ((1, "2026-10-31", 1), (1, "2026-11-01", 5), (2, "2026-11-23", 1),
+                                    (2, "2026-11-30", 2)):  # ST-002 bad two weeks running
             old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source)
                            VALUES (?, unixepoch(?), ?, ?, 'import')""", [station, day, day, score])
     old.close()
 
     migrated = connect(db_path)
     schema.migrate(migrated)
-    assert migrated.execute("SELECT count(*) FROM sqlite_master WHERE name = 'station_days_day'"
-                            ).fetchone()[0] == 0
+    assert migrated.execute("""SELECT count(*) FROM sqlite_master
+                               WHERE name IN ('station_days_day', 'station_weeks_monday')""").fetchone()[0] == 0
     windows.summed(migrated, date(2026, 11, 1), date(2026, 11, 30))
     assert list(migrated.execute("SELECT * FROM temp.past_window")) == [(1, 0, 0, 0, 0, 1),
-                                                                       (2, 0, 0, 0, 1, 0)]
+                                                                       (2, 1, 1, 0, 0, 0)]
+    lists = reports.station_lists(migrated, date(2026, 11, 30), *reports.scope_sql(None))
+    assert [(s["code"], s["weeks"]) for s in lists["repeat_bad"]] == [("ST-002", 2)]
     migrated.close()
 
 
