@@ -34,6 +34,12 @@ def counts_from_row(row: Mapping) -> dict[int, int]:
     return {score: row[f"n{score}"] or 0 for score in range(1, 6)}  # None: no rollup row yet
 
 
+def counts_of_rows(rows: list[Mapping]) -> dict[int, int]:
+    """The n1..n5 columns of several rollup rows added up, as {score: count} (a nation's
+    monthly report adds up 8,400 groups three times: no dict a row)."""
+    return {score: sum(row[f"n{score}"] or 0 for row in rows) for score in range(1, 6)}
+
+
 def satisfaction_rate(counts: Mapping[int, int]) -> float | None:
     """The share of ratings scored 3 or more, from 0 to 1; None when there are none."""
     total = sum(counts.values())

@@ -267,7 +267,7 @@ def month_row(groups: list[dict], cases: list[dict], visits: list[dict], first: 
     with their cases and visits."""
     listed = sum(group["listed"] for group in groups)
     rated = sum(group["rated"] for group in groups)
-    found = rated_summary(sum_counts(scale.counts_from_row(group) for group in groups))
+    found = rated_summary(scale.counts_of_rows(groups))
     opened = [c for c in cases if first.isoformat() <= c["opened_on"] <= last.isoformat()]
     on_time = [c for c in opened if c["status"] == "resolved" and c["resolved_on"] <= c["due_on"]]
     return {"stations_listed": listed, "stations_rated": rated,
