@@ -72,8 +72,9 @@ def local_iso(stored: str | int | None, tz: ZoneInfo) -> str | None:
     None."""
     if stored is None:
         return None
-    instant = from_epoch(stored) if isinstance(stored, int) else from_utc_text(stored)
-    return instant.astimezone(tz).isoformat()
+    if isinstance(stored, int):
+        return datetime.fromtimestamp(stored, tz).isoformat()
+    return from_utc_text(stored).astimezone(tz).isoformat()
 
 
 def local_day(instant: datetime, tz: ZoneInfo) -> date:

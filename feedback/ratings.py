@@ -31,6 +31,28 @@ def between_days(first: date, last: date | None = None, table: str = "ratings") 
     return where, values
 
 
+def count_between(db, first: date, last: date, where: str, params: list) -> int:
+    """How many ratings of local days ``first`` to ``last`` ``where`` picks (a condition on the
+    ratings' own columns that an index of them with ``rated_at`` next serves, like
+    ``station_id = ?``). An instant more than a day inside the range is on a local day inside it
+    in any zone, so those are counted from the index alone; only the two days at each end are
+    read row by row for their ``day`` (a busy station's month: 500 rows read, not 4,000)."""
+    inside = [utc_midnight(first + timedelta(days=1)), utc_midnight(last)]
+    if inside[0] >= inside[1]:
+        days, values = between_days(first, last)
+        return db.execute(f"SELECT count(*) FROM ratings WHERE {where} AND {days}",
+                          [*params, *values]).fetchone()[0]
+    days = "day BETWEEN ? AND ? AND rated_at >= ? AND rated_at < ?"
+    span = [first.isoformat(), last.isoformat()]
+    return db.execute(
+        f"""SELECT (SELECT count(*) FROM ratings WHERE {where} AND rated_at >= ? AND rated_at < ?)
+                 + (SELECT count(*) FROM ratings WHERE {where} AND {days})
+                 + (SELECT count(*) FROM ratings WHERE {where} AND {days})""",
+        [*params, *inside,
+         *params, *span, utc_midnight(first - timedelta(days=1)), inside[0],
+         *params, *span, inside[1], utc_midnight(last + timedelta(days=2))]).fetchone()[0]
+
+
 def utc_midnight(day: date) -> int:
     """The stored instant (feedback.clock.to_epoch) of midnight UTC starting ``day``."""
     return to_epoch(datetime.combine(day, time(), timezone.utc))

@@ -391,3 +391,30 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
             assert rollups_module.differences(db) == []
 
     run()
+
+
+def test_a_count_of_days_agrees_with_every_ratings_day_whatever_zone_stored_it(db, stations_loaded):
+    """count_between() counts the middle of a range by the instant alone: right for ratings whose
+    days were stored in any zone (FEEDBACK_TIMEZONE may have changed), at its ends too."""
+    from random import Random
+
+    from feedback.ratings import count_between
+    source, start = Random(12), datetime(2026, 11, 1, tzinfo=timezone.utc)
+    with write(db):
+        for _ in range(400):
+            at = start + timedelta(seconds=source.randrange(12 * 86400))
+            offset = timedelta(hours=source.choice([-12, -5, 0, 8, 13, 14]))
+            db.execute("INSERT INTO ratings (station_id, rated_at, day, score, source) "
+                       "VALUES (?, ?, ?, 4, 'import')",
+                       [source.choice([1, 2]), int(at.timestamp()), (at + offset).date().isoformat()])
+
+    @given(st.integers(-1, 13), st.integers(0, 8), st.sampled_from([1, 2]))
+    @settings(max_examples=80, derandomize=True, deadline=None, database=None)
+    def agree(offset, length, station):
+        first = date(2026, 11, 1) + timedelta(days=offset)
+        last = first + timedelta(days=length)
+        assert count_between(db, first, last, "station_id = ?", [station]) == db.execute(
+            "SELECT count(*) FROM ratings WHERE station_id = ? AND day BETWEEN ? AND ?",
+            [station, first.isoformat(), last.isoformat()]).fetchone()[0]
+
+    agree()
