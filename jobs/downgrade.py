@@ -110,9 +110,15 @@ class BadDecision(ValueError):
 MAX_REASON = 1000
 
 
-def open_flags(db, tz, where: str = "1", params=(), limit: int = -1, offset: int = 0) -> list[dict]:
+def open_flags(db, tz, where: str = "1", params=(), limit: int = -1, offset: int = 0,
+               dense: bool = False) -> list[dict]:
     """The open flags by station code (``limit`` of them from ``offset``: all by default),
-    shaped as `downgrade scan --json` with the station's name and district."""
+    shaped as `downgrade scan --json` with the station's name and district. ``dense``: most
+    stations are flagged (a sparse rollout), so a page is found walking the stations in code
+    order, not by sorting every open flag."""
+    order = ("stations CROSS JOIN flags INDEXED BY sqlite_autoindex_flags_1 "
+             "ON flags.station_id = stations.id" if dense else
+             "flags JOIN stations ON stations.id = flags.station_id")
     return [
         {"code": row["code"], "tier": row["tier"], "proposed_tier": row["proposed_tier"],
          "last_rated_at": local_iso(row["last_rated_at"], tz), "name": row["name"],
@@ -122,7 +128,7 @@ def open_flags(db, tz, where: str = "1", params=(), limit: int = -1, offset: int
             f"""SELECT stations.code, stations.name, stations.district, flags.tier,
                        flags.proposed_tier, flags.flagged_on, flags.window_start,
                        station_totals.last_rated_at
-                FROM flags JOIN stations ON stations.id = flags.station_id
+                FROM {order}
                 LEFT JOIN station_totals ON station_totals.station_id = stations.id
                 WHERE flags.status = 'open' AND {where} ORDER BY stations.code LIMIT ? OFFSET ?""",
             [*params, limit, offset])

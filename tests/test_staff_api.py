@@ -215,3 +215,24 @@ def test_the_station_list_pages_and_searches(client, staff):
     district = client.get("/api/v1/stations?district=浦东新区", headers=bearer(staff["pd"]))
     assert [s["code"] for s in district.get_json()] == ["ST-002"]
     assert client.get("/api/v1/stations?limit=0", headers=headers).status_code == 400
+
+
+def test_a_flagged_station_rated_since_its_window_says_so_with_its_last_rating(client, staff,
+                                                                                runner, write_file):
+    """The evidence counts the counted ratings after the three months (not one excluded) and
+    shows the last of them: an inspector checks before deciding."""
+    since = ("station_code,rated_at,score,comment\nST-003,2026-11-02T09:00:00,4,\n"
+             "ST-003,2026-11-20T18:30:00,2,\n")
+    assert runner.invoke(args=["ratings", "import", write_file("s.csv", since)]).exit_code == 0
+    sign_in(client, "ins")
+    html = client.get("/flags").get_data(as_text=True)
+    assert "此后评价 counted ratings since: <strong>2</strong>(最近 last 2026-11-20 18:30)" in html
+    assert "Rated since the window: check before deciding." in html
+    sign_in(client, "adm")
+    rating_id = client.get("/api/v1/stations/ST-003/ratings?from=2026-11-20&to=2026-11-20"
+                           ).get_json()["items"][0]["id"]
+    token = csrf_from(client.get("/flags").get_data(as_text=True))
+    assert client.post("/api/v1/exclusions", json={"rating_id": rating_id, "reason": "试验"},
+                       headers={"X-CSRF-Token": token}).status_code in (200, 201)
+    html = client.get("/flags").get_data(as_text=True)
+    assert "此后评价 counted ratings since: <strong>1</strong>(最近 last 2026-11-02 09:00)" in html

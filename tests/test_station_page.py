@@ -203,9 +203,11 @@ def test_an_inspector_confirms_with_a_second_look_then_reinstates_on_a_phone(
     page.context.close()
 
 
-def test_the_downgrade_list_pages_fifty_flags_at_a_time(client, runner, write_file, tokens):
+def test_the_downgrade_list_pages_fifty_flags_at_a_time(client, runner, write_file, tokens, app, db):
     """A rollout can flag thousands of stations at once: each page carries fifty, with their
-    evidence, and says how many there are."""
+    evidence, and says how many there are; found walking the stations (most flagged) or sorting
+    the flags (few), the same fifty."""
+    from jobs import downgrade
     first = first_page_after(client, runner, write_file, "/flags", "".join(
         f"Q-{n:03d},静驿站{n},新区,city,fixed,2020-01-01\n" for n in range(120)))
     total = int(re.search(r"Downgrade review \((\d+)\)", first).group(1))
@@ -214,3 +216,7 @@ def test_the_downgrade_list_pages_fifty_flags_at_a_time(client, runner, write_fi
     last = client.get(f"/flags?page={-(-total // 50)}").get_data(as_text=True)
     assert last.count('<section class="card">') == total - 50 * (-(-total // 50) - 1)
     assert client.get("/flags?page=99").get_data(as_text=True) == first
+    for offset in (0, 50, 100):
+        walked = downgrade.open_flags(db, app.config["TIMEZONE"], limit=50, offset=offset, dense=True)
+        assert walked == downgrade.open_flags(db, app.config["TIMEZONE"], limit=50, offset=offset)
+        assert [flag["code"] for flag in walked] == sorted(flag["code"] for flag in walked)
