@@ -108,7 +108,8 @@ def ratings(code: str):
     for id_, rated_at, score, device, held_reason, comment, reasons, excluded in rows:
         held = held_reason or (counting.EXCLUDED if excluded else None)
         items.append({"id": id_, "rated_at": local_iso(rated_at, local), "score": score,
-                      "comment": comment, "reasons": [reason for reason in reasons.split(";") if reason],
+                      "comment": comment,
+                      "reasons": [reason for reason in reasons.split(";") if reason],
                       "device": device, "counted": held is None, "held_reason": held})
     return {"code": code, "from": first.isoformat(), "to": last.isoformat(), "total": total,
             "offset": offset, "limit": limit, "items": items}

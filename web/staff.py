@@ -135,7 +135,8 @@ def flag_evidence(db, flag: dict) -> dict:
     station = next(db.query("SELECT * FROM stations WHERE code = ?", [flag["code"]]))
     # from the rollups: a station flagged in a sparse rollout may have thousands since
     since = db.execute("""SELECT coalesce(sum(n1 + n2 + n3 + n4 + n5), 0) FROM station_days
-                          WHERE station_id = ? AND day >= ?""", [station["id"], end.isoformat()]).fetchone()[0]
+                          WHERE station_id = ? AND day >= ?""",
+                       [station["id"], end.isoformat()]).fetchone()[0]
     # with a counted rating since, the station's last counted rating is one of them
     last = flag["last_rated_at"] if since else None
     return {**flag, "station": station, "window_end": (end - timedelta(days=1)).isoformat(),
