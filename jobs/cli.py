@@ -219,8 +219,10 @@ def report_week(week_text, district, as_json):
               help="With --json: add each district's twelve months up to the month, for charts.")
 def report_month(month_text, as_json, as_csv, trend):
     """Print the monthly report: stations, ratings, cases and decisions, by district and tier."""
+    if trend and not as_json:
+        raise click.UsageError("--trend adds to the JSON: give --json too")
     first = period(reports.parse_month, month_text, "--month") if month_text else last_month()
-    report = tasks.build_month(first, with_trend=trend and as_json)
+    report = tasks.build_month(first, with_trend=trend)
     if as_json:
         echo_json(report)
     elif as_csv:

@@ -105,6 +105,8 @@ def test_the_monthly_trend_comes_when_asked(runner, history):
         f"2026-{n:02}" for n in range(1, 12)]
     assert [(m["ratings_total"], m["satisfaction_rate"]) for m in months[-2:]] == [(1, 1.0), (3, 0.0)]
     assert months[0]["ratings_total"] == 0
+    alone = runner.invoke(args=["report", "month", "--month", "2026-11", "--trend"])
+    assert alone.exit_code == 2 and "--trend adds to the JSON: give --json too" in alone.output
 
 
 def test_the_report_pages_and_the_csv(client, history, make_user):
