@@ -113,7 +113,7 @@ MAX_REASON = 1000
 def open_flags(db, tz, where: str = "1", params=(), limit: int = -1, offset: int = 0,
                dense: bool = False) -> list[dict]:
     """The open flags by station code (``limit`` of them from ``offset``: all by default),
-    shaped as `downgrade scan --json` with the station's name and district. ``dense``: most
+    shaped as `downgrade scan --json` with the station's name and district. ``dense``: many
     stations are flagged (a sparse rollout), so a page is found walking the stations in code
     order, not by sorting every open flag."""
     order = ("stations CROSS JOIN flags INDEXED BY sqlite_autoindex_flags_1 "
