@@ -8,6 +8,7 @@ from sqlite_utils import Database
 from feedback import rollups
 from feedback.clock import local_day, local_iso, sql_utc_text, to_epoch, to_utc_text
 from feedback.db import once_key as stored_once_key
+from feedback.schema import DAY_NUMBER
 
 MAX_COMMENT = 500          # what the form accepts
 MAX_IMPORTED_COMMENT = 2000  # an earlier system may have kept longer ones; refuse rather than cut
@@ -29,6 +30,18 @@ def between_days(first: date, last: date | None = None, table: str = "ratings") 
         where += f" AND {table}.rated_at < ? AND {table}.day <= ?"
         values += [utc_midnight(last + timedelta(days=2)), last.isoformat()]
     return where, values
+
+
+def on_days(first: date, last: date, table: str = "ratings") -> tuple[str, str, list]:
+    """The ratings of local days ``first`` to ``last`` across stations, along the day index
+    (V21): its key as SQL (to order by), the condition, and the condition's values."""
+    number = DAY_NUMBER.format(day=f"{table}.day")
+    return number, f"{number} BETWEEN ? AND ?", [day_number(first), day_number(last)]
+
+
+def day_number(day: date) -> int:
+    """``day`` as the day index keys it: days since 1970-01-01."""
+    return (day - date(1970, 1, 1)).days
 
 
 def count_between(db, first: date, last: date, where: str, params: list) -> int:
@@ -193,15 +206,16 @@ EXPORT_COLUMNS = ("station_code", "rated_at", "score", "comment", "reasons", "co
 def for_export(db: Database, first: date, last: date, tz, where: str = "1", params=()):
     """The ratings of local days ``first`` to ``last`` (of the stations ``where`` picks), day by
     day, as export rows; read as they are written, so a year costs no more memory than a day."""
+    day, days, values = on_days(first, last)
     rows = db.execute(
         f"""SELECT code, rated_at, score, coalesce(rating_details.comment, ratings.comment),
                    coalesce(nullif(rating_details.reasons, ''), ratings.reasons), held_reason,
                    EXISTS (SELECT 1 FROM excluded_ratings WHERE rating_id = ratings.id)
             FROM ratings JOIN stations ON stations.id = ratings.station_id
             LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
-            WHERE ratings.day BETWEEN ? AND ? AND {where}
-            ORDER BY ratings.day, ratings.rated_at, ratings.id""",
-        [first.isoformat(), last.isoformat(), *params])
+            WHERE {days} AND {where}
+            ORDER BY {day}, ratings.rated_at, ratings.id""",
+        [*values, *params])
     for code, rated_at, score, comment, reasons, held, excluded in rows:
         held = held or ("excluded" if excluded else "")
         yield {"station_code": code, "rated_at": local_iso(rated_at, tz), "score": score,

@@ -8,6 +8,7 @@ of station-days would take the better part of an hour through the triggers one b
 from contextlib import contextmanager
 
 from feedback.clock import sql_utc_text
+from feedback.schema import DAY_NUMBER
 
 COUNTS = "n1, n2, n3, n4, n5"
 COUNTED = ("held_reason IS NULL AND NOT EXISTS "
@@ -38,7 +39,8 @@ RECOUNTS = {
         JOIN stations ON stations.id = station_id WHERE {COUNTED} GROUP BY district, month"""),
     "station_windows": ("end_day, station_id", f"""
         SELECT end_day, station_id, {SUMS} FROM ratings
-        JOIN window_ends ON ratings.day BETWEEN first_day AND end_day
+        JOIN window_ends ON {DAY_NUMBER.format(day="ratings.day")}
+            BETWEEN {DAY_NUMBER.format(day="first_day")} AND {DAY_NUMBER.format(day="end_day")}
         WHERE {COUNTED} GROUP BY end_day, station_id"""),
     "station_totals": ("station_id", f"""
         SELECT station_id, {", ".join(f"sum(score = {n} AND {COUNTED}) AS n{n}" for n in range(1, 6))},

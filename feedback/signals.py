@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from feedback.clock import from_epoch, local_day, local_iso, to_utc_text
 from feedback.db import write
 from feedback.geo import distance_m
-from feedback.ratings import between_days
+from feedback.ratings import between_days, on_days
 
 SINGLE_DEVICE_DAYS = 90   # a station kept alive by one phone: counted ratings over 90 days
 SINGLE_DEVICE_MAX = 2     # ...that come from at most two devices
@@ -155,12 +155,13 @@ def load_day(db, day: date) -> tuple[dict[str, dict], list[Rating], dict]:
                 WHERE stations.id IN (SELECT value FROM json_each(?)) AND {days}
                 GROUP BY code""", [json.dumps(few), *values]):
         per_station[row["code"]] = {**row, "labels": sorted(filter(None, (row["labels"] or "").split(",")))}
+    _, two_days, two_days_values = on_days(day - timedelta(days=1), day)
     recent = [Rating(row["id"], row["code"], from_epoch(row["rated_at"]), row["day"], row["label"])
               for row in db.query(
-                  """SELECT ratings.id, code, rated_at, day, label FROM ratings
-                     JOIN stations ON stations.id = station_id
-                     LEFT JOIN devices ON devices.id = device_id
-                     WHERE day IN (?, ?)""", [(day - timedelta(days=1)).isoformat(), day.isoformat()])]
+                  f"""SELECT ratings.id, code, rated_at, day, label FROM ratings
+                      JOIN stations ON stations.id = station_id
+                      LEFT JOIN devices ON devices.id = device_id
+                      WHERE {two_days}""", two_days_values)]
     positions = {row["code"]: (row["latitude"], row["longitude"]) for row in db.query(
         "SELECT code, latitude, longitude FROM stations WHERE latitude IS NOT NULL")}
     return per_station, recent, positions

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from feedback import scale, windows
 from feedback.clock import local_iso
-from feedback.ratings import between_days
+from feedback.ratings import between_days, on_days
 
 RANKING_DAYS = 30      # best and worst are ranked on the last 30 days, not one day's handful
 RANKING_PRIOR = 5      # ratings' worth of the overall mean each station starts from
@@ -241,11 +241,11 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
     ranking = (windows.ranking(db, ranking_window, rank)
                if where == "1" and ranking_window.kept else rank())
 
-    # the nation's first bad ratings along the day's index, (day, rated_at); a district's or a
+    # the nation's first bad ratings along the day index, (day, rated_at); a district's or a
     # station's through each of its stations' own ratings of the day
     if where == "1":
-        source, that_day, day_values = ("counted_ratings AS ratings JOIN stations", "ratings.day = ?",
-                                        [day.isoformat()])
+        source = "counted_ratings AS ratings JOIN stations"
+        _, that_day, day_values = on_days(day, day)
     else:
         source = "stations CROSS JOIN counted_ratings AS ratings"
         that_day, day_values = between_days(day, day)

@@ -121,3 +121,12 @@ def test_a_window_made_moved_or_summed_scans_no_history(db, traced):
                   if "station_days" in sql]
     assert len(statements) == 4  # made, moved (a day in, a day out), summed
     assert whole_scans(db, statements) == []
+
+
+def test_a_rebuild_recounts_the_windows_along_the_day_index(db):
+    """`rollups rebuild` recounts each kept window's thirty days, not every rating once a window."""
+    from feedback import rollups
+    plan = "\n".join(row[3] for row in db.execute(
+        f"EXPLAIN QUERY PLAN {rollups.RECOUNTS['station_windows'][1]}"))
+    assert "SEARCH ratings USING INDEX ratings_day_number" in plan
+    assert whole_scans(db, [rollups.RECOUNTS["station_windows"][1]]) == []

@@ -1,9 +1,14 @@
 """Schema migrations: older database files upgrade in place without loss."""
 import multiprocessing
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app import create_app
 from feedback import schema
 from feedback.db import connect
+from feedback.ratings import day_number
 
 
 def test_a_first_version_database_opens_under_the_current_code_with_its_data(db_path, clock):
@@ -199,7 +204,6 @@ def test_the_rollups_indexes_of_days_and_mondays_go_and_their_readers_go_by_stat
     """V19 and V20: station_days loses its index of days and station_weeks its index of
     Mondays (12 bytes a rating at national scale); a digest's window and a week's lists of
     stations read each station's days and weeks along the key instead."""
-    from datetime import date
 
     from feedback import windows
     from feedback.db import write
@@ -229,6 +233,40 @@ def test_the_rollups_indexes_of_days_and_mondays_go_and_their_readers_go_by_stat
     migrated.close()
 
 
+def test_the_ratings_day_index_keys_the_day_number_and_a_days_readers_reach_it(db_path):
+    """V21: the ratings' index of days keys each day as a number, not its text; a V20 database
+    migrates in place, and the readers of a day across stations find its ratings through it."""
+    from zoneinfo import ZoneInfo
+
+    from feedback.db import write
+    from feedback.ratings import for_export, on_days
+    old = connect(db_path)
+    schema.migrate(old, upto=20)
+    with write(old):
+        old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
+                       created_at, updated_at) VALUES ('ST-001', '驿站', '黄浦区', 'city', 'fixed',
+                       '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""")
+        for day, score in (("2026-10-31", 1), ("2026-11-01", 5), ("2026-11-01", 2), ("2026-11-02", 3)):
+            old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source)
+                           VALUES (1, unixepoch(?) + 3600, ?, ?, 'import')""", [day, day, score])
+    old.close()
+
+    migrated = connect(db_path)
+    schema.migrate(migrated)
+    indexes = {row[0] for row in migrated.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ratings'")}
+    assert "ratings_day" not in indexes and "ratings_day_number" in indexes
+    _, days, values = on_days(date(2026, 11, 1), date(2026, 11, 1))
+    plan = " ".join(row[3] for row in migrated.execute(
+        f"EXPLAIN QUERY PLAN SELECT score FROM ratings WHERE {days}", values))
+    assert "USING INDEX ratings_day_number" in plan
+    assert sorted(row[0] for row in migrated.execute(
+        f"SELECT score FROM ratings WHERE {days}", values)) == [2, 5]
+    exported = for_export(migrated, date(2026, 11, 1), date(2026, 11, 2), ZoneInfo("Asia/Shanghai"))
+    assert [row["score"] for row in exported] == [5, 2, 3]
+    migrated.close()
+
+
 def test_references_are_checked_after_a_table_is_rebuilt_only(db_path):
     """The foreign key check after a migration reads every row that refers to another: at
     national scale minutes, so only a migration that rebuilds a table runs it, and a start with
@@ -245,3 +283,13 @@ def test_references_are_checked_after_a_table_is_rebuilt_only(db_path):
     schema.migrate(db)
     assert statements and not any("foreign_key_check" in sql for sql in statements)
     db.close()
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
+def test_a_days_number_is_the_one_its_index_keys(day):
+    """The day index is reached with values worked out in Python (feedback.ratings.day_number):
+    they must be the numbers SQLite's expression gives the stored text."""
+    import sqlite3
+    stored = sqlite3.connect(":memory:").execute(
+        f"SELECT {schema.DAY_NUMBER.format(day='?')}", [day.isoformat()]).fetchone()[0]
+    assert stored == day_number(day)
