@@ -130,3 +130,19 @@ def test_a_rebuild_recounts_the_windows_along_the_day_index(db):
         f"EXPLAIN QUERY PLAN {rollups.RECOUNTS['station_windows'][1]}"))
     assert "SEARCH ratings USING INDEX ratings_day_number" in plan
     assert whole_scans(db, [rollups.RECOUNTS["station_windows"][1]]) == []
+
+
+@pytest.mark.parametrize("command", [
+    ["digest", "show", "--date", "2026-10-27", "--json"],
+    ["ratings", "export", "-", "--from", "2026-10-01", "--to", "2026-10-31"],
+])
+def test_a_days_ratings_across_stations_are_read_in_the_day_index_order_not_sorted(
+        runner, db, traced, command):
+    """The nation's first fifty bad ratings of a day, and an export's days, are read along the
+    day index in its order: a sort would read the nation's whole day (270,000 ratings) first."""
+    assert runner.invoke(args=command).exit_code == 0
+    plans = {sql: "\n".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+             for sql in traced if sql.lstrip().startswith("SELECT") and "ORDER BY" in sql}
+    along_days = [plan for plan in plans.values() if "ratings_day_number" in plan]
+    assert along_days
+    assert not [plan for plan in along_days if "TEMP B-TREE FOR ORDER BY" in plan]
