@@ -52,9 +52,13 @@ def neutralise_formula(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
+# what neutralise_formula makes of a formula cell: a quote then a formula's first character
+NEUTRALISED = tuple("'" + start for start in FORMULA_START)
+
+
 def restore_formula(cell: str) -> str:
     """The cell as it was before neutralise_formula, so our own export imports unchanged."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_START) else cell
+    return cell[1:] if cell.startswith(NEUTRALISED) else cell
 
 
 class Lines:
@@ -84,6 +88,8 @@ class Lines:
 
     def take_problems(self, first: int, last: int) -> list[tuple[int, str]]:
         """The problems of lines first to last, forgotten once taken."""
+        if not self.problems:  # as for almost every line: asked once a row
+            return []
         return [(n, self.problems.pop(n)) for n in range(first, last + 1) if n in self.problems]
 
 
@@ -135,7 +141,7 @@ def records(binary, columns: tuple, required: tuple) -> Iterator[tuple[int, dict
         if unreadable:
             for number, problem in unreadable:
                 yield number, None, problem
-        elif any(value.strip() for value in values):
+        elif "".join(values).strip():  # not a blank line
             if len(values) != len(header):
                 yield line, None, f"{len(values)} fields, but the header has {len(header)}"
             else:
