@@ -93,16 +93,15 @@ def parse_instant(text: str, tz: ZoneInfo) -> datetime:
     Raises ValueError with a reason a person can act on.
     """
     text = text.strip()
-    not_an_instant = ValueError(f"rated_at {text!r} is not an ISO 8601 date and time "
-                                "like 2026-11-27T09:30:00")
-    if not INSTANT_PATTERN.fullmatch(text):
-        if DAY_PATTERN.fullmatch(text):  # a bare date parses as midnight, which would invent a time
-            raise ValueError(f"rated_at {text!r} needs a time of day as well as a date")
-        raise not_an_instant
     try:
+        if not INSTANT_PATTERN.fullmatch(text):
+            raise ValueError
         parsed = datetime.fromisoformat(text.replace(",", "."))
     except ValueError:
-        raise not_an_instant from None
+        if DAY_PATTERN.fullmatch(text):  # a bare date parses as midnight, which would invent a time
+            raise ValueError(f"rated_at {text!r} needs a time of day as well as a date") from None
+        raise ValueError(f"rated_at {text!r} is not an ISO 8601 date and time "
+                         "like 2026-11-27T09:30:00") from None
     if not EARLIEST_DAY <= parsed.date() <= LATEST_DAY:
         raise ValueError(f"rated_at {text!r} is not between {EARLIEST_DAY.year} and {LATEST_DAY.year}")
     if parsed.tzinfo is None:

@@ -899,7 +899,7 @@ DROP INDEX station_weeks_monday;
 DAY_NUMBER = "CAST(julianday({day}) - 2440587.5 AS INTEGER)"
 
 # V21: the ratings' index of days keys the day as that number, not as its ten characters of
-# text: 27 bytes a rating became about 19. Readers of a day across stations (a digest's first bad
+# text: 27 bytes a rating became 17 to 21 (at 102 M). Readers of a day across stations (a digest's first bad
 # ratings, an export, the night's signal scan) go through feedback.ratings.on_days.
 V21_DAY_INDEX_BY_NUMBER = f"""
 DROP INDEX ratings_day;
