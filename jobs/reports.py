@@ -10,6 +10,7 @@ from collections import defaultdict
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import itemgetter
 
 from feedback import scale
 from feedback.clock import add_months, day_start, to_utc_text
@@ -265,8 +266,8 @@ def month_row(groups: list[dict], cases: list[dict], visits: list[dict], first: 
               last: date) -> dict:
     """One row of the monthly report: the stations of some groups (a district's, a tier's, all),
     with their cases and visits."""
-    listed = sum(group["listed"] for group in groups)
-    rated = sum(group["rated"] for group in groups)
+    listed = sum(map(itemgetter("listed"), groups))
+    rated = sum(map(itemgetter("rated"), groups))
     found = rated_summary(scale.counts_of_rows(groups))
     opened = [c for c in cases if first.isoformat() <= c["opened_on"] <= last.isoformat()]
     on_time = [c for c in opened if c["status"] == "resolved" and c["resolved_on"] <= c["due_on"]]
@@ -347,10 +348,11 @@ def load_month(db, first: date, tz, with_chart: bool = False) -> MonthData:
                                       "rated": 0, "n1": 0, "n2": 0, "n3": 0, "n4": 0, "n5": 0}
               for district_name, tier, listed_total in db.execute(
                   "SELECT district, tier, count(*) FROM stations GROUP BY district, tier")}
-    for row in db.query("SELECT * FROM group_months WHERE month = :month", known):
-        if (row["district"], row["tier"]) in groups:
-            groups[row["district"], row["tier"]].update(
-                rated=row["rated"], **{f"n{n}": row[f"n{n}"] for n in range(1, 6)})
+    for district_name, tier, rated, n1, n2, n3, n4, n5 in db.execute(  # 8,400 at national scale
+            "SELECT district, tier, rated, n1, n2, n3, n4, n5 FROM group_months WHERE month = ?",
+            [known["month"]]):
+        if group := groups.get((district_name, tier)):
+            group.update(rated=rated, n1=n1, n2=n2, n3=n3, n4=n4, n5=n5)
     for row in db.query(
             f"""SELECT district, tier, coalesce(n1, 0) n1, coalesce(n2, 0) n2, coalesce(n3, 0) n3,
                        coalesce(n4, 0) n4, coalesce(n5, 0) n5
