@@ -899,8 +899,9 @@ DROP INDEX station_weeks_monday;
 DAY_NUMBER = "CAST(julianday({day}) - 2440587.5 AS INTEGER)"
 
 # V21: the ratings' index of days keys the day as that number, not as its ten characters of
-# text: 27 bytes a rating became 17 to 21 (at 102 M). Readers of a day across stations (a digest's first bad
-# ratings, an export, the night's signal scan) go through feedback.ratings.on_days.
+# text: 27 bytes a rating became 17 to 21 (at 102 M). Readers of a day across stations (a
+# digest's first bad ratings, an export, the night's signal scan) go through
+# feedback.ratings.on_days.
 V21_DAY_INDEX_BY_NUMBER = f"""
 DROP INDEX ratings_day;
 CREATE INDEX ratings_day_number ON ratings ({DAY_NUMBER.format(day="day")}, rated_at);

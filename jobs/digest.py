@@ -196,10 +196,11 @@ def districts_between(db, first: date, last: date, where: str, params: list,
     source, values = ((f"""station_days JOIN stations ON stations.id = station_id
                            WHERE day BETWEEN ? AND ? AND {where}""", params) if named else
                       ("""district_days WHERE day BETWEEN ? AND ?
-                          AND district IN (SELECT value FROM json_each(?))""", [json.dumps(list(found))]))
+                          AND district IN (SELECT value FROM json_each(?))""",
+                       [json.dumps(list(found))]))
     for name, *counts in db.execute(
-            f"SELECT district, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) FROM {source} GROUP BY district",
-            [first.isoformat(), last.isoformat(), *values]):
+            f"""SELECT district, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) FROM {source}
+                GROUP BY district""", [first.isoformat(), last.isoformat(), *values]):
         found[name] = dict(enumerate(counts, start=1))
     return found
 

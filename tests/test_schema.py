@@ -169,18 +169,27 @@ def test_ratings_made_compact_in_place_keep_their_instants_keys_and_references(d
     app.extensions["feedback.db"].close()
 
 
+def database_at(db_path, version: int, codes=("ST-001",)):
+    """A database file at schema ``version`` holding a city station of each of ``codes``."""
+    from feedback.db import write
+    old = connect(db_path)
+    schema.migrate(old, upto=version)
+    with write(old):
+        for code in codes:
+            old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
+                           created_at, updated_at) VALUES (?, '驿站', '黄浦区', 'city', 'fixed',
+                           '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""", [code])
+    return old
+
+
 def test_the_last_weeks_once_keys_move_to_their_own_table_and_the_older_are_let_go(db_path, clock):
     """V18: a form's once key is kept a week in once_keys; the keys of the week up to the latest
     form rating move over, older ones go, and so does the unique index over the ratings."""
     from urllib.parse import urlsplit
 
     from feedback.db import once_key, write
-    old = connect(db_path)
-    schema.migrate(old, upto=17)
+    old = database_at(db_path, 17)
     with write(old):
-        old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
-                       created_at, updated_at) VALUES ('ST-001', '驿站', '黄浦区', 'city', 'fixed',
-                       '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""")
         for key, at in (("form:old", 1_763_900_000), ("form:recent-key-of-the-week", 1_764_400_000),
                         ("form:latest", 1_764_600_000)):  # the first more than a week before
             old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source, once_key)
@@ -204,17 +213,11 @@ def test_the_rollups_indexes_of_days_and_mondays_go_and_their_readers_go_by_stat
     """V19 and V20: station_days loses its index of days and station_weeks its index of
     Mondays (12 bytes a rating at national scale); a digest's window and a week's lists of
     stations read each station's days and weeks along the key instead."""
-
     from feedback import windows
     from feedback.db import write
     from jobs import reports
-    old = connect(db_path)
-    schema.migrate(old, upto=18)
+    old = database_at(db_path, 18, codes=("ST-001", "ST-002"))
     with write(old):
-        for code in ("ST-001", "ST-002"):
-            old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
-                           created_at, updated_at) VALUES (?, '驿站', '黄浦区', 'city', 'fixed',
-                           '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""", [code])
         for station, day, score in ((1, "2026-10-31", 1), (1, "2026-11-01", 5), (2, "2026-11-23", 1),
                                     (2, "2026-11-30", 2)):  # ST-002 bad two weeks running
             old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source)
@@ -240,12 +243,8 @@ def test_the_ratings_day_index_keys_the_day_number_and_a_days_readers_reach_it(d
 
     from feedback.db import write
     from feedback.ratings import for_export, on_days
-    old = connect(db_path)
-    schema.migrate(old, upto=20)
+    old = database_at(db_path, 20)
     with write(old):
-        old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on,
-                       created_at, updated_at) VALUES ('ST-001', '驿站', '黄浦区', 'city', 'fixed',
-                       '2020-01-01', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')""")
         for day, score in (("2026-10-31", 1), ("2026-11-01", 5), ("2026-11-01", 2), ("2026-11-02", 3)):
             old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source)
                            VALUES (1, unixepoch(?) + 3600, ?, ?, 'import')""", [day, day, score])
