@@ -32,12 +32,12 @@ def between_days(first: date, last: date | None = None, table: str = "ratings") 
     return where, values
 
 
-def on_days(first: date, last: date, table: str = "ratings") -> tuple[str, str, list]:
+def on_days(first: date, last: date) -> tuple[str, str, list]:
     """The ratings of local days ``first`` to ``last`` across stations, along the day index
     (V21): its key as SQL (to order by), the condition, and the condition's values. One day is
     asked for with ``=``: only then are its rows read in the index's order of ``rated_at`` (a
     digest's first fifty bad ratings, not a sort of the nation's day)."""
-    number = DAY_NUMBER.format(day=f"{table}.day")
+    number = DAY_NUMBER.format(day="ratings.day")
     if first == last:
         return number, f"{number} = ?", [day_number(first)]
     return number, f"{number} BETWEEN ? AND ?", [day_number(first), day_number(last)]
