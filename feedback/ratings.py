@@ -1,5 +1,5 @@
 """Recording ratings, each exactly once, and what a worker's text may hold."""
-import unicodedata
+import re
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -80,9 +80,13 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# Unicode's controls (category Cc: C0, DEL and C1) but newline and tab
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def has_control_characters(text: str) -> bool:
     """True if ``text`` holds NUL or another control character besides newline and tab."""
-    return any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in text)
+    return CONTROL_CHARACTER.search(text) is not None
 
 
 def record(db: Database, *, station_id: int, rated_at: datetime, score: int, comment: str = "",
