@@ -141,12 +141,14 @@ def records(binary, columns: tuple, required: tuple) -> Iterator[tuple[int, dict
         if unreadable:
             for number, problem in unreadable:
                 yield number, None, problem
-        elif "".join(values).strip():  # not a blank line
+        elif (text := "".join(values)).strip():  # not a blank line
             if len(values) != len(header):
                 yield line, None, f"{len(values)} fields, but the header has {len(header)}"
             else:
-                yield line, {name: restore_formula(value.strip())
-                             for name, value in zip(header, values)}, None
+                cells = [value.strip() for value in values]
+                if "'" in text:  # only then can a cell be a formula our export quoted
+                    cells = [restore_formula(cell) for cell in cells]
+                yield line, dict(zip(header, cells)), None
         line = reader.line_num + 1
 
 

@@ -106,7 +106,7 @@ def add_up(db, days_sql: str, params=()) -> None:
     day, to station_days and to every rollup kept from it, set-based: what the triggers do row
     by row, for a whole import or rebuild. Call inside triggers_aside()."""
     added_up = ", ".join(f"n{n} = n{n} + excluded.n{n}" for n in range(1, 6))
-    sums = ", ".join(f"sum(n{n})" for n in range(1, 6))
+    sums = ", ".join(f"sum(n{n}) AS n{n}" for n in range(1, 6))
     total = "n1 + n2 + n3 + n4 + n5"
     db.execute("DROP TABLE IF EXISTS temp.added_days")
     db.execute(f"CREATE TEMP TABLE added_days AS {days_sql}", params)
@@ -115,11 +115,15 @@ def add_up(db, days_sql: str, params=()) -> None:
     # station one more rated in its group
     db.execute(f"""CREATE TEMP TABLE added_months AS
                    SELECT added.station_id, substr(day, 1, 7) AS month,
-                          {", ".join(f"sum(n{n}) AS n{n}" for n in range(1, 6))},
+                          {sums},
                           coalesce((SELECT {total} FROM station_months AS held
                                     WHERE held.station_id = added.station_id
                                       AND held.month = substr(added.day, 1, 7)), 0) AS before
                    FROM temp.added_days AS added GROUP BY 1, 2""")
+    db.execute("DROP TABLE IF EXISTS temp.added_district_days")
+    db.execute(f"""CREATE TEMP TABLE added_district_days AS
+                   SELECT district, day, {sums}
+                   FROM temp.added_days JOIN stations ON stations.id = station_id GROUP BY 1, 2""")
     for statement in (
             f"""INSERT INTO station_days SELECT station_id, day, {COUNTS} FROM temp.added_days
                 WHERE true ON CONFLICT (station_id, day) DO UPDATE SET {added_up}""",
@@ -133,11 +137,12 @@ def add_up(db, days_sql: str, params=()) -> None:
             f"""INSERT INTO station_weeks SELECT station_id, date(day, 'weekday 0', '-6 days'), {sums}
                 FROM temp.added_days GROUP BY 1, 2
                 ON CONFLICT (station_id, monday) DO UPDATE SET {added_up}""",
-            f"""INSERT INTO city_days SELECT day, {sums} FROM temp.added_days GROUP BY day
-                ON CONFLICT (day) DO UPDATE SET {added_up}""",
-            f"""INSERT INTO district_days SELECT district, day, {sums} FROM temp.added_days
-                JOIN stations ON stations.id = station_id GROUP BY 1, 2
+            f"""INSERT INTO district_days SELECT district, day, {COUNTS}
+                FROM temp.added_district_days WHERE true
                 ON CONFLICT (district, day) DO UPDATE SET {added_up}""",
+            # the city's days from the districts', far fewer rows than the stations'
+            f"""INSERT INTO city_days SELECT day, {sums} FROM temp.added_district_days GROUP BY day
+                ON CONFLICT (day) DO UPDATE SET {added_up}""",
             f"""INSERT INTO district_months SELECT district, month, {sums} FROM temp.added_months
                 JOIN stations ON stations.id = station_id GROUP BY 1, 2
                 ON CONFLICT (district, month) DO UPDATE SET {added_up}""",
@@ -151,5 +156,5 @@ def add_up(db, days_sql: str, params=()) -> None:
             """DELETE FROM week_lists
                WHERE monday >= (SELECT date(min(day), 'weekday 0', '-6 days') FROM temp.added_days)"""):
         db.execute(statement)
-    db.execute("DROP TABLE temp.added_days")
-    db.execute("DROP TABLE temp.added_months")
+    for table in ("added_days", "added_months", "added_district_days"):
+        db.execute(f"DROP TABLE temp.{table}")

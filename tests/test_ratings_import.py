@@ -189,3 +189,28 @@ def test_ratings_export_a_range_of_days_with_whether_each_counted(runner, write_
     ]  # November's rating is outside the range; a formula is quoted, as in every export
     refused = runner.invoke(args=["ratings", "export", "-", "--from", "2026-11-01", "--to", "2026-10-01"])
     assert refused.exit_code != 0 and "--from must not be after --to" in refused.output
+
+
+DAY_INDEX = "SELECT sql FROM sqlite_master WHERE name = 'ratings_day_number'"
+
+
+def test_the_day_index_holds_every_rating_after_a_large_a_small_and_a_refused_import(
+        runner, write_file, db, stations_loaded):
+    """A file large beside the ratings held builds the day index afresh, a small one inserts
+    into it (feedback.ratings.REBUILT_DAY_INDEX_SHARE), a refused one changes nothing: each time
+    the index is the schema's, agrees with the table, and serves a day's export."""
+    schema_index = db.execute(DAY_INDEX).fetchone()[0]
+    header = "station_code,rated_at,score\n"
+    files = {"large.csv": header + "".join(f"ST-001,2026-10-{day:02d}T10:00:00,4\n"
+                                            for day in range(1, 9)),
+             "small.csv": header + "ST-002,2026-10-03T12:00:00,1\n",
+             "refused.csv": header + "ST-002,2026-10-03T13:00:00,9\n"}
+    for name, text in files.items():
+        result = runner.invoke(args=["ratings", "import", write_file(name, text)])
+        assert (result.exit_code == 0) == (name != "refused.csv"), result.output
+        assert db.execute(DAY_INDEX).fetchone()[0] == schema_index
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    exported = runner.invoke(args=["ratings", "export", "-", "--from", "2026-10-03",
+                                   "--to", "2026-10-03"])
+    assert [line.split(",")[:3] for line in exported.output.splitlines()[1:]] == [
+        ["ST-001", "2026-10-03T10:00:00+08:00", "4"], ["ST-002", "2026-10-03T12:00:00+08:00", "1"]]
