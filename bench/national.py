@@ -10,7 +10,9 @@ bench/RESULTS.md. 10 M takes some 15 minutes; 100 M an hour or more and some 35 
 BENCH_DIR says where (default: a temporary folder); BENCH_KEEP=1 leaves the database there, with a
 copy of it at each size before the last; BENCH_DATABASE=PATH[,PATH…] measures such databases
 again as they are (after a change to the code) without generating anything (with
-BENCH_IMPORT=1, then importing 1 M more ratings into each, for the import's figure).
+BENCH_IMPORT=1, then importing 1 M more ratings into each, and last a history of BENCH_FILE_ROWS
+(default 10 M) ratings as one file into a new database of the stations alone, the issue's own
+figure for the import).
 """
 import csv
 import os
@@ -456,7 +458,29 @@ def measure_kept(databases: list[str]) -> dict[str, dict[int, str]]:
         if os.environ.get("BENCH_IMPORT"):
             figures.update(import_figure(database, IMPORT_ROWS, seed=int(time.time())))
         add_to(table, size, figures, started)
+    if os.environ.get("BENCH_IMPORT"):
+        rows = int(os.environ.get("BENCH_FILE_ROWS", 10_000_000))
+        add_to(table, rows, new_database_import(rows, os.path.dirname(databases[0])), started)
     return table
+
+
+def new_database_import(rows: int, folder: str) -> dict[str, str]:
+    """The issue's own figure: a whole history of ``rows`` ratings imported, as one file, into a
+    new database of the nation's stations (the move from an earlier system)."""
+    from feedback.db import get_db
+
+    folder = tempfile.mkdtemp(dir=folder)
+    database = os.path.join(folder, "new.db")
+    app, clock = national_app(database)
+    with app.app_context():
+        add_stations(get_db(), clock)
+    app.extensions["feedback.db"].close()
+    path = os.path.join(folder, "history.csv")
+    ratings_file(path, rows, seed=rows)
+    rate, peak = timed_import(database, path, rows)
+    shutil.rmtree(folder)
+    return {"ratings import of a whole history into a new database": f"{rate:,.0f} rows/s, "
+                                                                      f"{peak:,.0f} MB peak"}
 
 
 def write_results(table: dict[str, dict[int, str]]) -> None:
