@@ -110,6 +110,14 @@ class BadDecision(ValueError):
 MAX_REASON = 1000
 
 
+def open_flag_count(db) -> tuple[int, bool]:
+    """How many flags are open, and whether that is a quarter or more of the stations ever
+    added (a sparse rollout): then open_flags() finds a page ``dense``."""
+    total = db.execute("SELECT count(*) FROM flags WHERE status = 'open'").fetchone()[0]
+    stations_ever = db.execute("SELECT max(id) FROM stations").fetchone()[0] or 0
+    return total, total * 4 > stations_ever
+
+
 def open_flags(db, tz, where: str = "1", params=(), limit: int = -1, offset: int = 0,
                dense: bool = False) -> list[dict]:
     """The open flags by station code (``limit`` of them from ``offset``: all by default),

@@ -236,3 +236,27 @@ def test_a_flagged_station_rated_since_its_window_says_so_with_its_last_rating(c
                        headers={"X-CSRF-Token": token}).status_code in (200, 201)
     html = client.get("/flags").get_data(as_text=True)
     assert "此后评价 counted ratings since: <strong>1</strong>(最近 last 2026-11-02 09:00)" in html
+
+
+def test_open_flags_come_a_page_at_a_time_by_station_code(client, staff, runner, write_file):
+    """A sparse national rollout flags a hundred thousand stations: ``limit`` and ``offset`` page
+    them, X-Total-Count says how many, a Link names the next page; the pages together are the
+    whole list."""
+    opened = "code,name,district,tier,kind,opened_on\n" + "".join(
+        f"ST-1{n:02d},驿站{n},静安区,city,fixed,2023-05-01\n" for n in range(5))
+    runner.invoke(args=["stations", "import", write_file("more.csv", opened)])
+    assert runner.invoke(args=["downgrade", "scan", "--as-of", "2026-11-28"]).exit_code == 0
+    headers = bearer(staff["ins"])
+    every = client.get("/api/v1/flags", headers=headers)
+    codes = [flag["code"] for flag in every.get_json()]
+    assert codes == ["ST-003", "ST-100", "ST-101", "ST-102", "ST-103", "ST-104"]
+    assert every.headers["X-Total-Count"] == "6" and "Link" not in every.headers
+    paged, path = [], "/api/v1/flags?limit=4"
+    while path:
+        page = client.get(path, headers=headers)
+        assert page.headers["X-Total-Count"] == "6"
+        paged.append([flag["code"] for flag in page.get_json()])
+        link = page.headers.get("Link")
+        path = link and re.fullmatch(r'<([^>]+)>; rel="next"', link).group(1)
+    assert paged == [codes[:4], codes[4:]]
+    assert client.get("/api/v1/flags?offset=-1", headers=headers).status_code == 400

@@ -71,12 +71,10 @@ def station_list():
     db = get_db()
     response = jsonify(stations.summaries(db, tz(), where, params, limit, offset))
     total = db.execute(f"SELECT count(*) FROM stations WHERE {where}", params).fetchone()[0]
-    response.headers["X-Total-Count"] = str(total)
-    if offset + limit < total:
-        searched = {key: request.args[key] for key in ("q", "district", "tier", "status")
-                    if key in request.args}
-        following = url_for(".station_list", **searched, offset=offset + limit, limit=limit)
-        response.headers["Link"] = f'<{following}>; rel="next"'
+    searched = {key: request.args[key] for key in ("q", "district", "tier", "status")
+                if key in request.args}
+    paged(response, total, offset, limit,
+          url_for(".station_list", **searched, offset=offset + limit, limit=limit))
     return response
 
 
@@ -126,8 +124,23 @@ def history(code: str):
 @bp.get("/flags")
 @staff_required("inspector", "admin")
 def flags():
-    """The open downgrade flags, shaped as `downgrade scan --json`."""
-    return jsonify(downgrade.open_flags(get_db(), tz()))
+    """The open downgrade flags by station code, shaped as `downgrade scan --json`: all of them,
+    or ``limit`` from ``offset`` (a sparse national rollout flags a hundred thousand stations)."""
+    db = get_db()
+    total, dense = downgrade.open_flag_count(db)
+    limit = whole_number("limit", MAX_STATIONS, 1, MAX_STATIONS)
+    offset = whole_number("offset", 0, 0, MAX_OFFSET)
+    response = jsonify(downgrade.open_flags(db, tz(), limit=limit, offset=offset, dense=dense))
+    paged(response, total, offset, limit, url_for(".flags", offset=offset + limit, limit=limit))
+    return response
+
+
+def paged(response, total: int, offset: int, limit: int, following: str) -> None:
+    """A list's headers: how many there are in all (X-Total-Count), and a Link to the next page
+    (``following``) when this one ends before them."""
+    response.headers["X-Total-Count"] = str(total)
+    if offset + limit < total:
+        response.headers["Link"] = f'<{following}>; rel="next"'
 
 
 def json_body(shape: str) -> dict:

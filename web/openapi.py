@@ -17,6 +17,11 @@ NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True,
 TIERS = ["city", "provincial", "national"]
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 STAFF = [{"session": []}, {"bearer": []}]
+# a list's page, without limit the whole list (web.api.paged gives its headers)
+PAGE = [{"name": "limit", "in": "query",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}},
+        {"name": "offset", "in": "query",
+         "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": 1000000000}}]
 CHECKLIST_SCHEMA = {"type": "object", "required": list(CHECKLIST), "additionalProperties": False,
                     "properties": {key: {"type": "string", "enum": ["pass", "fail", "na"]}
                                    for key in CHECKLIST}}
@@ -139,10 +144,7 @@ PATHS = {
             {"name": "district", "in": "query", "schema": {"type": "string"}},
             {"name": "tier", "in": "query", "schema": {"type": "string", "enum": TIERS}},
             {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["listed", "closed"]}},
-            {"name": "limit", "in": "query",
-             "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}},
-            {"name": "offset", "in": "query",
-             "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": 1000000000}}],
+            *PAGE],
         "responses": {"200": _json({"type": "array", "items": _ref("Station")}, "The stations"),
                       "400": ERROR, "401": ERROR}}},
     "/stations/{code}/ratings": {"get": {
@@ -169,9 +171,12 @@ PATHS = {
             "items": {"type": "array", "items": _ref("HistoryEntry")}}}, "The history"),
             "401": ERROR, "404": ERROR}}},
     "/flags": {"get": {
-        "summary": "The open downgrade flags (inspectors)", "security": STAFF,
+        "summary": "The open downgrade flags by station code (inspectors)",
+        "description": "Without limit, every one. X-Total-Count gives how many are open; a Link "
+                       "header (rel=next) names the next page.",
+        "security": STAFF, "parameters": PAGE,
         "responses": {"200": _json({"type": "array", "items": _ref("Flag")}, "Open flags"),
-                      "401": ERROR, "403": ERROR}}},
+                      "400": ERROR, "401": ERROR, "403": ERROR}}},
     "/flags/{code}/decision": {"post": {
         "summary": "Confirm (the tier steps down) or dismiss a station's open flag (inspectors)",
         "security": STAFF, "parameters": [CODE],

@@ -118,12 +118,10 @@ def flags():
     """The downgrade list for inspectors to review, each flag with its evidence, a page at a
     time."""
     db, tz = get_db(), current_app.config["TIMEZONE"]
-    total = db.execute("SELECT count(*) FROM flags WHERE status = 'open'").fetchone()[0]
+    total, dense = downgrade.open_flag_count(db)
     page, pages = page_asked(total, FLAGS_PER_PAGE)
-    # a quarter or more of the stations ever added flagged: walk the stations (open_flags)
-    stations_ever = db.execute("SELECT max(id) FROM stations").fetchone()[0] or 0
     shown = downgrade.open_flags(db, tz, limit=FLAGS_PER_PAGE, offset=(page - 1) * FLAGS_PER_PAGE,
-                                 dense=total * 4 > stations_ever)
+                                 dense=dense)
     return render_template("flags.html", flags=[flag_evidence(db, flag) for flag in shown],
                            total=total, page=page, pages=pages)
 
