@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Iterator
 
 from feedback import stations
-from feedback.clock import local_day, parse_instant
+from feedback.clock import local_day, parse_instant, to_epoch
 from feedback.ratings import MAX_IMPORTED_COMMENT, has_control_characters, normalise_newlines
 
 RATING_COLUMNS = ("station_code", "rated_at", "score", "comment")
@@ -175,7 +175,9 @@ def parse_stations(binary) -> Parsed:
 def parse_ratings(binary, station_ids: dict[str, int], tz,
                   now: datetime) -> Iterator[tuple[int, dict | None, list[str]]]:
     """Validate a ratings file as it is read, against the known station codes: yields
-    (line, row, []) for a good row, or (line, None, reasons)."""
+    (line, row, []) for a good row, its instant and day as a rating stores them (seconds since
+    1970, the local day as text), or (line, None, reasons)."""
+    latest = to_epoch(now)  # compared as stored: each instant converted once, not compared too
     for line, record, problem in records(binary, RATING_COLUMNS, RATING_REQUIRED):
         if problem:
             yield line, None, [problem]
@@ -184,10 +186,10 @@ def parse_ratings(binary, station_ids: dict[str, int], tz,
         code = record["station_code"].strip()
         if code not in station_ids:
             reasons.append(f"unknown station_code {code!r}")
-        rated_at = None
         try:
             rated_at = parse_instant(record["rated_at"], tz)
-            if rated_at > now:
+            seconds = to_epoch(rated_at)
+            if seconds > latest:
                 reasons.append(f"rated_at {record['rated_at'].strip()} is in the future")
         except ValueError as bad:
             reasons.append(str(bad))
@@ -203,5 +205,6 @@ def parse_ratings(binary, station_ids: dict[str, int], tz,
             yield line, None, reasons
             continue
         score = int(score_text)
-        yield line, {"station_id": station_ids[code], "rated_at": rated_at,
-                     "day": local_day(rated_at, tz), "score": score, "comment": comment}, []
+        yield line, {"station_id": station_ids[code], "rated_at": seconds,
+                     "day": local_day(rated_at, tz).isoformat(), "score": score,
+                     "comment": comment}, []

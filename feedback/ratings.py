@@ -146,8 +146,8 @@ def stage_imported(db: Database, rows) -> int:
                   rated_at INTEGER, day TEXT, score INTEGER, comment TEXT)""")
     staged, chunk = 0, []
     for line, row in rows:
-        chunk.append((line, row["station_id"], to_epoch(row["rated_at"]), row["day"].isoformat(),
-                      row["score"], row["comment"]))
+        chunk.append((line, row["station_id"], row["rated_at"], row["day"], row["score"],
+                      row["comment"]))
         if len(chunk) == 10_000:
             staged += len(chunk)
             db.conn.executemany("INSERT INTO temp.imported VALUES (?, ?, ?, ?, ?, ?)", chunk)

@@ -353,8 +353,9 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
                     elif op[0] == "import":  # an earlier system's ratings, among the others
                         _, station, score, hours = op
                         at = start + timedelta(hours=hours)
-                        row = {"station_id": station, "rated_at": at, "day": at.astimezone(tz).date(),
-                               "score": score, "comment": ""}
+                        row = {"station_id": station, "rated_at": int(at.timestamp()),
+                               "day": at.astimezone(tz).date().isoformat(), "score": score,
+                               "comment": ""}
                         stage_imported(db, [(1, row), (2, row)])  # the same rating twice in a file
                         insert_staged(db)
                     elif op[0] == "rebuild":
