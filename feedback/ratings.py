@@ -166,7 +166,8 @@ def insert_staged(db: Database) -> int:
     than through a key of its own: no key to store, no random index to write. Rolled up in
     bulk(). Call inside write()."""
     staged = db.execute("SELECT count(*) FROM temp.imported").fetchone()[0]
-    held = db.execute("SELECT coalesce(max(id), 0) FROM ratings").fetchone()[0]
+    held = db.execute(  # ratings are never deleted: the last id counts them without a scan
+        "SELECT coalesce(max(id), 0) FROM ratings").fetchone()[0]
     large = staged >= held * REBUILT_DAY_INDEX_SHARE
     with bulk(db), (day_index_rebuilt(db) if large else nullcontext()):
         added = db.execute(

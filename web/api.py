@@ -20,7 +20,7 @@ health = Blueprint("health", __name__)
 
 ID = "int(max=9223372036854775807)"  # a row id in a path: past SQLite's range is a 404
 MAX_RATINGS = 10_000
-MAX_STATIONS = 1_000_000  # no limit asked: every station, as the contract has it
+MAX_LIST = 1_000_000  # a list (stations, flags) asked without a limit: all of it (the contract)
 MAX_OFFSET = 1_000_000_000
 
 
@@ -66,7 +66,7 @@ def station_list():
     searched, values = stations.matching(
         **{key: request.args.get(key, "").strip()[:100] for key in ("q", "district", "tier", "status")})
     where, params = f"{where} AND status != 'delisted' AND {searched}", [*params, *values]
-    limit = whole_number("limit", MAX_STATIONS, 1, MAX_STATIONS)
+    limit = whole_number("limit", MAX_LIST, 1, MAX_LIST)
     offset = whole_number("offset", 0, 0, MAX_OFFSET)
     db = get_db()
     response = jsonify(stations.summaries(db, tz(), where, params, limit, offset))
@@ -128,7 +128,7 @@ def flags():
     or ``limit`` from ``offset`` (a sparse national rollout flags a hundred thousand stations)."""
     db = get_db()
     total, dense = downgrade.open_flag_count(db)
-    limit = whole_number("limit", MAX_STATIONS, 1, MAX_STATIONS)
+    limit = whole_number("limit", MAX_LIST, 1, MAX_LIST)
     offset = whole_number("offset", 0, 0, MAX_OFFSET)
     response = jsonify(downgrade.open_flags(db, tz(), limit=limit, offset=offset, dense=dense))
     paged(response, total, offset, limit, url_for(".flags", offset=offset + limit, limit=limit))
