@@ -176,7 +176,7 @@ def import_ratings(file):
             progress.finish()
             if errors:
                 raise Refused
-            added = insert_staged(db)
+            added = insert_staged(db, staged)
     except Refused:
         fail(errors, "ratings")
     click.echo(f"imported {added} rating(s); {staged - added} were already there")

@@ -156,7 +156,7 @@ def stage_imported(db: Database, rows) -> int:
     return staged + len(chunk)
 
 
-def insert_staged(db: Database) -> int:
+def insert_staged(db: Database, staged: int) -> int:
     """Move the staged import into the ratings, each row once, and return how many were new.
 
     An imported rating is what it says: its station, instant, score and comment. The n-th of
@@ -164,8 +164,7 @@ def insert_staged(db: Database) -> int:
     file imported twice adds nothing twice while real repeats in one file all count. That is
     looked up through the (station_id, rated_at) index, which every rating needs anyway, rather
     than through a key of its own: no key to store, no random index to write. Rolled up in
-    bulk(). Call inside write()."""
-    staged = db.execute("SELECT count(*) FROM temp.imported").fetchone()[0]
+    bulk(). ``staged``: how many stage_imported() held. Call inside write()."""
     held = db.execute(  # ratings are never deleted: the last id counts them without a scan
         "SELECT coalesce(max(id), 0) FROM ratings").fetchone()[0]
     large = staged >= held * REBUILT_DAY_INDEX_SHARE

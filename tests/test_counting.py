@@ -356,8 +356,8 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
                         row = {"station_id": station, "rated_at": int(at.timestamp()),
                                "day": at.astimezone(tz).date().isoformat(), "score": score,
                                "comment": ""}
-                        stage_imported(db, [(1, row), (2, row)])  # the same rating twice in a file
-                        insert_staged(db)
+                        # the same rating twice in a file
+                        insert_staged(db, stage_imported(db, [(1, row), (2, row)]))
                     elif op[0] == "rebuild":
                         rollups_module.rebuild(db)
                     elif op[0] == "window":
