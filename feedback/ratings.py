@@ -163,25 +163,30 @@ def insert_staged(db: Database, staged: int) -> int:
     identical rows in a file is new only if fewer than n such ratings were imported before, so a
     file imported twice adds nothing twice while real repeats in one file all count. That is
     looked up through the (station_id, rated_at) index, which every rating needs anyway, rather
-    than through a key of its own: no key to store, no random index to write. Rolled up in
-    bulk(). ``staged``: how many stage_imported() held. Call inside write()."""
+    than through a key of its own: no key to store, no random index to write. Among ratings of
+    one station and instant, ids follow score, comment and line. Rolled up in bulk().
+    ``staged``: how many stage_imported() held. Call inside write()."""
     held = db.execute(  # ratings are never deleted: the last id counts them without a scan
         "SELECT coalesce(max(id), 0) FROM ratings").fetchone()[0]
     large = staged >= held * REBUILT_DAY_INDEX_SHARE
+    # the staged rows in the order they go in, each rating's repeats together: one sort, from
+    # which both the repeats are counted and the ratings are inserted in the order of their
+    # (station_id, rated_at) index (walked once, not leapt about in)
+    db.execute("CREATE INDEX temp.imported_in_order "
+               "ON imported (station_id, rated_at, score, comment, line, day)")
     with bulk(db), (day_index_rebuilt(db) if large else nullcontext()):
         added = db.execute(
             """INSERT INTO ratings (station_id, rated_at, day, score, comment, source)
                SELECT station_id, rated_at, day, score, comment, 'import'
-               FROM (SELECT *, row_number() OVER (PARTITION BY station_id, rated_at, score, comment
-                                                  ORDER BY line) AS occurrence
-                     FROM temp.imported) AS staged
-               WHERE occurrence > (SELECT count(*) FROM ratings
-                                   WHERE station_id = staged.station_id
-                                     AND rated_at = staged.rated_at AND score = staged.score
-                                     AND comment = staged.comment AND source = 'import')
-               -- in the order of the (station_id, rated_at) index: it is walked once, not
-               -- leapt about in (a third less time than the file's order)
-               ORDER BY station_id, rated_at, line""").rowcount
+               FROM temp.imported AS staged INDEXED BY imported_in_order
+               WHERE (SELECT count(*) FROM temp.imported AS same
+                      WHERE same.station_id = staged.station_id AND same.rated_at = staged.rated_at
+                        AND same.score = staged.score AND same.comment = staged.comment
+                        AND same.line <= staged.line)
+                   > (SELECT count(*) FROM ratings
+                      WHERE station_id = staged.station_id AND rated_at = staged.rated_at
+                        AND score = staged.score AND comment = staged.comment AND source = 'import')
+               ORDER BY station_id, rated_at, score, comment, line""").rowcount
     db.execute("DROP TABLE temp.imported")
     return added
 
@@ -215,11 +220,12 @@ def bulk(db: Database):
                          "AND name = 'ratings_roll_up'").fetchone()[0]
     db.execute("DROP TRIGGER ratings_roll_up")
     yield
+    scores = ", ".join(f"score = {n} AS n{n}" for n in range(1, 6))
     counts = ", ".join(f"sum(score = {n}) AS n{n}" for n in range(1, 6))
     added_up = ", ".join(f"n{n} = n{n} + excluded.n{n}" for n in range(1, 6))
     with rollups.triggers_aside(db):
-        rollups.add_up(db, f"""SELECT station_id, day, {counts} FROM ratings WHERE id > ?
-                               GROUP BY station_id, day""", [before])
+        # a row a rating, in the order an import inserts them (by station and time)
+        rollups.add_up(db, f"SELECT station_id, day, {scores} FROM ratings WHERE id > ?", [before])
     db.execute(f"""INSERT INTO station_totals (station_id, n1, n2, n3, n4, n5, last_rated_at)
                    SELECT station_id, {counts}, {sql_utc_text('max(rated_at)')} FROM ratings WHERE id > ?
                    GROUP BY station_id

@@ -7,7 +7,7 @@ of station-days would take the better part of an hour through the triggers one b
 """
 from contextlib import contextmanager
 
-from feedback.clock import sql_utc_text
+from feedback.clock import EARLIEST_DAY, LATEST_DAY, sql_utc_text
 from feedback.schema import DAY_NUMBER
 
 COUNTS = "n1, n2, n3, n4, n5"
@@ -102,25 +102,43 @@ def triggers_aside(db):
 
 
 def add_up(db, days_sql: str, params=()) -> None:
-    """Add station-days, ``days_sql`` selecting (station_id, day, n1..n5) once per station and
-    day, to station_days and to every rollup kept from it, set-based: what the triggers do row
-    by row, for a whole import or rebuild. Call inside triggers_aside()."""
+    """Add station-days, ``days_sql`` selecting (station_id, day, n1..n5), to station_days and to
+    every rollup kept from it, set-based: what the triggers do row by row, for a whole import or
+    rebuild. Rows of the same station and day are added together, so ``days_sql`` may give one
+    per rating. Call inside triggers_aside().
+
+    The station-days are held in the order (station, month, week, day), which is day order for
+    each station: the months and weeks are then read off in that order rather than sorted, and
+    ratings that arrive by station and time (an import's) go in without a sort either."""
     added_up = ", ".join(f"n{n} = n{n} + excluded.n{n}" for n in range(1, 6))
     sums = ", ".join(f"sum(n{n}) AS n{n}" for n in range(1, 6))
     total = "n1 + n2 + n3 + n4 + n5"
-    db.execute("DROP TABLE IF EXISTS temp.added_days")
-    db.execute(f"CREATE TEMP TABLE added_days AS {days_sql}", params)
-    db.execute("DROP TABLE IF EXISTS temp.added_months")
+    for table in ("calendar", "added_days", "added_months", "added_district_days"):
+        db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    # each day's month and week worked out once, not once for each of millions of rows
+    db.execute("""CREATE TEMP TABLE calendar (day TEXT PRIMARY KEY, month TEXT, monday TEXT)
+                  WITHOUT ROWID""")
+    db.execute("""INSERT INTO temp.calendar
+                  WITH RECURSIVE days (day) AS (
+                      SELECT ? UNION ALL SELECT date(day, '+1 day') FROM days WHERE day < ?)
+                  SELECT day, substr(day, 1, 7), date(day, 'weekday 0', '-6 days') FROM days""",
+               [EARLIEST_DAY.isoformat(), LATEST_DAY.isoformat()])
+    db.execute("""CREATE TEMP TABLE added_days (
+                      station_id INTEGER, month TEXT, monday TEXT, day TEXT,
+                      n1 INTEGER, n2 INTEGER, n3 INTEGER, n4 INTEGER, n5 INTEGER,
+                      PRIMARY KEY (station_id, month, monday, day)) WITHOUT ROWID""")
+    db.execute(f"""INSERT INTO temp.added_days
+                   SELECT station_id, month, monday, added.day, {COUNTS}
+                   FROM ({days_sql}) AS added CROSS JOIN temp.calendar ON calendar.day = added.day
+                   WHERE true ON CONFLICT DO UPDATE SET {added_up}""", params)
     # each station's month with what it held before: a month that held nothing makes the
     # station one more rated in its group
     db.execute(f"""CREATE TEMP TABLE added_months AS
-                   SELECT added.station_id, substr(day, 1, 7) AS month,
-                          {sums},
+                   SELECT added.station_id, month, {sums},
                           coalesce((SELECT {total} FROM station_months AS held
                                     WHERE held.station_id = added.station_id
-                                      AND held.month = substr(added.day, 1, 7)), 0) AS before
-                   FROM temp.added_days AS added GROUP BY 1, 2""")
-    db.execute("DROP TABLE IF EXISTS temp.added_district_days")
+                                      AND held.month = added.month), 0) AS before
+                   FROM temp.added_days AS added GROUP BY station_id, month""")
     db.execute(f"""CREATE TEMP TABLE added_district_days AS
                    SELECT district, day, {sums}
                    FROM temp.added_days JOIN stations ON stations.id = station_id GROUP BY 1, 2""")
@@ -134,8 +152,9 @@ def add_up(db, days_sql: str, params=()) -> None:
                 FROM temp.added_months JOIN stations ON stations.id = station_id GROUP BY 1, 2, 3
                 ON CONFLICT (month, district, tier) DO UPDATE SET
                     rated = rated + excluded.rated, {added_up}""",
-            f"""INSERT INTO station_weeks SELECT station_id, date(day, 'weekday 0', '-6 days'), {sums}
-                FROM temp.added_days GROUP BY 1, 2
+            # a week across two months comes in two parts, the second added to the first
+            f"""INSERT INTO station_weeks SELECT station_id, monday, {sums}
+                FROM temp.added_days GROUP BY station_id, month, monday
                 ON CONFLICT (station_id, monday) DO UPDATE SET {added_up}""",
             f"""INSERT INTO district_days SELECT district, day, {COUNTS}
                 FROM temp.added_district_days WHERE true
@@ -153,8 +172,7 @@ def add_up(db, days_sql: str, params=()) -> None:
                    SELECT 1 FROM temp.added_days WHERE day BETWEEN first_day AND end_day)""",
             # the weeks' lists from the first week added to on (a little more than the
             # triggers would forget, in one statement)
-            """DELETE FROM week_lists
-               WHERE monday >= (SELECT date(min(day), 'weekday 0', '-6 days') FROM temp.added_days)"""):
+            """DELETE FROM week_lists WHERE monday >= (SELECT min(monday) FROM temp.added_days)"""):
         db.execute(statement)
-    for table in ("added_days", "added_months", "added_district_days"):
+    for table in ("calendar", "added_days", "added_months", "added_district_days"):
         db.execute(f"DROP TABLE temp.{table}")
