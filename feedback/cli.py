@@ -11,7 +11,8 @@ from flask.cli import AppGroup, with_appcontext
 from feedback import accounts, cases, clock, demo, imports, rollups, stations, workdays
 from feedback.db import get_db, write
 from feedback.progress import Progress
-from feedback.ratings import EXPORT_COLUMNS, for_export, insert_staged, stage_imported
+from feedback.ratings import EXPORT_COLUMNS, for_export, insert_staged
+from feedback.staging import cores, stage_file
 from jobs.cli import Day, echo_json
 from qr.cli import qr_cli
 from qr.links import station_url
@@ -139,46 +140,26 @@ def export_ratings(file, first, last):
         writer.writerow({**row, "comment": imports.neutralise_formula(row["comment"])})
 
 
-class Refused(Exception):
-    """A file with bad lines: roll back what was written."""
-
-
 @ratings_cli.command("import")
 @click.argument("file", type=click.File("rb"))
 def import_ratings(file):
     """Load historical ratings from a CSV file; all or nothing, and a file loaded twice adds nothing twice."""
     db = get_db()
-    station_ids = {code: id_ for id_, code in db.execute("SELECT id, code FROM stations")}
-    tz = current_app.config["TIMEZONE"]
-    errors = imports.Problems()
-    size = os.fstat(file.fileno()).st_size if file.seekable() else 0
-    progress = Progress("ratings read")
-
-    def good_rows():
-        for read, (line, row, reasons) in enumerate(
-                imports.parse_ratings(file, station_ids, tz, clock.now()), start=1):
-            for reason in reasons:
-                errors.add(line, reason)
-            if not reasons and not errors:
-                yield line, row
-            if read % 10_000 == 0:
-                progress.update(read, done=file.tell() / size if size else None)
-
     # pages of the indexes stay in memory while the file goes in, rather than going to the
     # write-ahead log again and again; temporary tables and sorts go to disk
     db.execute("PRAGMA cache_size = -32768")
     db.execute("PRAGMA temp_store = FILE")
-    try:
-        # one transaction: the file is read once into a temporary table on disk, and moved into
-        # the ratings only if every line was good
-        with write(db):
-            staged = stage_imported(db, good_rows())
-            progress.finish()
-            if errors:
-                raise Refused
-            added = insert_staged(db, staged)
-    except Refused:
+    db.execute(f"PRAGMA threads = {cores() - 1}")  # helpers for the sorts, on the other cores
+    # the file is read whole into a temporary table on disk before the database is locked, and
+    # moved into the ratings in one transaction only if every line was good
+    progress = Progress("ratings read")
+    staged, errors = stage_file(db.conn, file, stations.ids_by_code(db),
+                                current_app.config["TIMEZONE"], clock.now(), progress)
+    progress.finish()
+    if errors:
         fail(errors, "ratings")
+    with write(db):
+        added = insert_staged(db, staged)
     click.echo(f"imported {added} rating(s); {staged - added} were already there")
 
 

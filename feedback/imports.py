@@ -2,6 +2,7 @@
 
 Also the one rule for spreadsheet formula cells, which exports apply and imports undo."""
 import csv
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,11 @@ class Problems:
         if len(self.shown) < self.SHOWN:
             self.shown.append(f"line {line}: {reason}")
 
+    def merge(self, later: "Problems") -> None:
+        """Add the problems of a later part of the same file."""
+        self.shown.extend(later.shown[:self.SHOWN - len(self.shown)])
+        self.total += later.total
+
     def __bool__(self) -> bool:
         return self.total > 0
 
@@ -61,22 +67,46 @@ def restore_formula(cell: str) -> str:
     return cell[1:] if cell.startswith(NEUTRALISED) else cell
 
 
-class Lines:
-    """The lines of a binary file as text, read one at a time. A line that is not UTF-8 or is
-    longer than MAX_LINE_BYTES is replaced by an empty one and kept in ``problems`` by its
-    number, so reading goes on and every later bad line is reported too."""
+@dataclass
+class Part:
+    """A run of whole lines of a file, from byte ``start`` to ``end`` (None: to the end), parsed
+    on its own: ``first_line`` is its first line's number in the file, ``header`` the file's
+    columns (given when the header lies in an earlier part, else read). ``clean_end`` is set
+    once the part's last line also ended a record, so that the next part begins where a reading
+    of the whole file would begin a record (not inside a quoted field over a line break)."""
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+    header: list[str] | None = None
+    clean_end: bool = False
 
-    def __init__(self, binary):
+
+# read after a part's last line: it comes back as a record of its own only if the part ended
+# between records. No UTF-8 line can hold it (a lone surrogate), so no file can forge it.
+PART_END = "\udc80end of part\udc80"
+
+
+class Lines:
+    """The lines of a binary file (or of a Part of it) as text, read one at a time. A line that
+    is not UTF-8 or is longer than MAX_LINE_BYTES is replaced by an empty one and kept in
+    ``problems`` by its number, so reading goes on and every later bad line is reported too."""
+
+    def __init__(self, binary, part: Part):
         self.binary = binary
+        self.part = part
         self.problems: dict[int, str] = {}
+        self.at_part_end = False
 
     def __iter__(self) -> Iterator[str]:
-        number = 0
-        while raw := self.binary.readline(MAX_LINE_BYTES + 1):
+        number, end = self.part.first_line - 1, self.part.end
+        position = self.part.start
+        while (end is None or position < end) and (raw := self.binary.readline(MAX_LINE_BYTES + 1)):
             number += 1
+            position += len(raw)
             if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
                 while raw and not raw.endswith(b"\n"):  # skip the rest without keeping it
                     raw = self.binary.readline(MAX_LINE_BYTES)
+                    position += len(raw)
                 self.problems[number] = f"the line is longer than {MAX_LINE_BYTES // 1024} KB"
                 yield "\n"
                 continue
@@ -85,6 +115,9 @@ class Lines:
             except UnicodeDecodeError:
                 self.problems[number] = NOT_UTF8
                 yield "\n"
+        if end is not None:
+            self.at_part_end = True
+            yield PART_END
 
     def take_problems(self, first: int, last: int) -> list[tuple[int, str]]:
         """The problems of lines first to last, forgotten once taken."""
@@ -93,24 +126,32 @@ class Lines:
         return [(n, self.problems.pop(n)) for n in range(first, last + 1) if n in self.problems]
 
 
-def records(binary, columns: tuple, required: tuple) -> Iterator[tuple[int, dict | None, str | None]]:
+def records(binary, columns: tuple, required: tuple,
+            part: Part | None = None) -> Iterator[tuple[int, dict | None, str | None]]:
     """(line number, {column: value}, None) for each data row, or (line, None, error) for each
-    line that cannot be read; a bad header is reported on line 1 and ends the file."""
-    lines = Lines(binary)
+    line that cannot be read; a bad header is reported on line 1 and ends the file. ``part``:
+    read only that part of the file, ``binary`` already at its start."""
+    part = part or Part()
+    lines = Lines(binary, part)
     reader = csv.reader(lines)
-    try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        yield 1, None, "the file is empty; the first line must be the header"
-        return
-    except csv.Error as error:
-        yield 1, None, str(error)
-        return
-    header_problems = lines.take_problems(1, reader.line_num)
-    if header_problems:
-        for line, problem in header_problems:
-            yield line, None, problem
-        return
+    before = part.first_line - 1  # lines of the file before the part's
+    if part.header is not None:
+        header = part.header
+    else:
+        try:
+            header = [name.strip() for name in next(reader)]
+        except StopIteration:
+            yield 1, None, "the file is empty; the first line must be the header"
+            return
+        except csv.Error as error:
+            yield 1, None, str(error)
+            return
+        header_problems = lines.take_problems(1, reader.line_num)
+        if header_problems:
+            for line, problem in header_problems:
+                yield line, None, problem
+            return
+        part.header = header
     problems = []
     unknown = [name for name in header if name not in columns]
     if unknown:
@@ -127,7 +168,7 @@ def records(binary, columns: tuple, required: tuple) -> Iterator[tuple[int, dict
             yield 1, None, problem
         return
 
-    line = reader.line_num + 1
+    line = before + reader.line_num + 1
     while True:
         try:
             values = next(reader)
@@ -135,9 +176,12 @@ def records(binary, columns: tuple, required: tuple) -> Iterator[tuple[int, dict
             return
         except csv.Error as error:  # the reader goes on with the next line
             yield line, None, str(error)
-            line = reader.line_num + 1
+            line = before + reader.line_num + 1
             continue
-        unreadable = lines.take_problems(line, reader.line_num)
+        if lines.at_part_end:  # the part's last record has been read: nothing more of it
+            part.clean_end = values == [PART_END]  # or that record runs on into the next part
+            return
+        unreadable = lines.take_problems(line, before + reader.line_num)
         if unreadable:
             for number, problem in unreadable:
                 yield number, None, problem
@@ -149,7 +193,7 @@ def records(binary, columns: tuple, required: tuple) -> Iterator[tuple[int, dict
                 if "'" in text:  # only then can a cell be a formula our export quoted
                     cells = [restore_formula(cell) for cell in cells]
                 yield line, dict(zip(header, cells)), None
-        line = reader.line_num + 1
+        line = before + reader.line_num + 1
 
 
 def parse_stations(binary) -> Parsed:
@@ -172,13 +216,13 @@ def parse_stations(binary) -> Parsed:
     return parsed
 
 
-def parse_ratings(binary, station_ids: dict[str, int], tz,
-                  now: datetime) -> Iterator[tuple[int, dict | None, list[str]]]:
-    """Validate a ratings file as it is read, against the known station codes: yields
-    (line, row, []) for a good row, its instant and day as a rating stores them (seconds since
-    1970, the local day as text), or (line, None, reasons)."""
+def parse_ratings(binary, station_ids: dict[str, int], tz, now: datetime,
+                  part: Part | None = None) -> Iterator[tuple[int, dict | None, list[str]]]:
+    """Validate a ratings file (or a part of it) as it is read, against the known station codes:
+    yields (line, row, []) for a good row, its instant and day as a rating stores them (seconds
+    since 1970, the local day as text), or (line, None, reasons)."""
     latest = to_epoch(now)  # compared as stored: each instant converted once, not compared too
-    for line, record, problem in records(binary, RATING_COLUMNS, RATING_REQUIRED):
+    for line, record, problem in records(binary, RATING_COLUMNS, RATING_REQUIRED, part):
         if problem:
             yield line, None, [problem]
             continue
@@ -208,3 +252,50 @@ def parse_ratings(binary, station_ids: dict[str, int], tz,
         yield line, {"station_id": station_ids[code], "rated_at": seconds,
                      "day": local_day(rated_at, tz).isoformat(), "score": score,
                      "comment": comment}, []
+
+
+def good_rows(parsed, errors: Problems, every=None) -> Iterator[tuple[int, dict]]:
+    """(line, row) of each good row of ``parsed`` (as parse_ratings gives them) until the first
+    bad line, whose reasons, and every later line's, go into ``errors``. ``every(n)`` is called
+    after each 10,000 lines read."""
+    for read, (line, row, reasons) in enumerate(parsed, start=1):
+        for reason in reasons:
+            errors.add(line, reason)
+        if not reasons and not errors:
+            yield line, row
+        if every and read % 10_000 == 0:
+            every(read)
+
+
+def parts(binary, count: int) -> list[Part]:
+    """A seekable ratings file cut at line breaks into about ``count`` parts of about equal
+    size, to be parsed at once, each knowing its first line's number and the header; one part,
+    the whole file, when the header is not good (reading it whole reports why). Whether the
+    cuts fall between records (not inside a quoted field over several lines) is known only
+    once each part is parsed (Part.clean_end)."""
+    size = os.fstat(binary.fileno()).st_size
+    binary.seek(0)
+    head = Part(end=len(binary.readline(MAX_LINE_BYTES + 1)))
+    binary.seek(0)
+    if list(records(binary, RATING_COLUMNS, RATING_REQUIRED, head)) or not head.clean_end:
+        return [Part()]
+    cuts = [0]
+    for share in range(1, count):
+        binary.seek(max(size * share // count, head.end) - 1)
+        while (rest := binary.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+            pass  # to the end of the line the cut fell in
+        if cuts[-1] < binary.tell() < size:
+            cuts.append(binary.tell())
+    found = [Part()]
+    binary.seek(0)
+    line_breaks = 0
+    for start in cuts[1:]:
+        left = start - binary.tell()
+        while left:
+            chunk = binary.read(min(left, 1 << 20))
+            line_breaks += chunk.count(b"\n")
+            left -= len(chunk)
+        found[-1].end = start
+        found.append(Part(start=start, first_line=line_breaks + 1, header=head.header))
+    binary.seek(0)
+    return found

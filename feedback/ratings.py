@@ -137,25 +137,6 @@ def add_details(db: Database, rating_id: int, comment: str, reasons: tuple[str, 
     return cursor.rowcount == 1
 
 
-def stage_imported(db: Database, rows) -> int:
-    """Hold the good rows of an import, (line, row) with ``row`` as ``parse_ratings`` gives it,
-    in a temporary table on disk until the whole file is known good; returns how many. Memory
-    stays flat whatever the file's size. Call inside write()."""
-    db.execute("DROP TABLE IF EXISTS temp.imported")
-    db.execute("""CREATE TEMP TABLE imported (line INTEGER PRIMARY KEY, station_id INTEGER,
-                  rated_at INTEGER, day TEXT, score INTEGER, comment TEXT)""")
-    staged, chunk = 0, []
-    for line, row in rows:
-        chunk.append((line, row["station_id"], row["rated_at"], row["day"], row["score"],
-                      row["comment"]))
-        if len(chunk) == 10_000:
-            staged += len(chunk)
-            db.conn.executemany("INSERT INTO temp.imported VALUES (?, ?, ?, ?, ?, ?)", chunk)
-            chunk.clear()
-    db.conn.executemany("INSERT INTO temp.imported VALUES (?, ?, ?, ?, ?, ?)", chunk)
-    return staged + len(chunk)
-
-
 def insert_staged(db: Database, staged: int) -> int:
     """Move the staged import into the ratings, each row once, and return how many were new.
 
@@ -165,7 +146,7 @@ def insert_staged(db: Database, staged: int) -> int:
     looked up through the (station_id, rated_at) index, which every rating needs anyway, rather
     than through a key of its own: no key to store, no random index to write. Among ratings of
     one station and instant, ids follow score, comment and line. Rolled up in bulk().
-    ``staged``: how many stage_imported() held. Call inside write()."""
+    ``staged``: how many staging.stage_imported() held. Call inside write()."""
     held = db.execute(  # ratings are never deleted: the last id counts them without a scan
         "SELECT coalesce(max(id), 0) FROM ratings").fetchone()[0]
     large = staged >= held * REBUILT_DAY_INDEX_SHARE

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from feedback import stations
 from feedback.clock import from_epoch, local_day, local_iso, to_utc_text
 from feedback.db import write
 from feedback.geo import distance_m
@@ -173,7 +174,7 @@ def scan(db, day: date, tz, now: datetime) -> list[dict]:
     found = [(signal["kind"], signal["station_code"], json.dumps(signal, default=to_utc_text,
                                                                  ensure_ascii=False))
              for signal in ending_on(find(*load_day(db, day)), day, tz)]
-    ids = dict(db.execute("SELECT code, id FROM stations"))
+    ids = stations.ids_by_code(db)
     with write(db):
         db.execute("DELETE FROM signals WHERE day = ? OR (kind = 'single_device' AND day < ?)",
                    [day.isoformat(), day.isoformat()])

@@ -135,6 +135,11 @@ def upsert(db: Database, rows: list[dict], today: date, now: datetime,
     return inserted, len(rows) - inserted
 
 
+def ids_by_code(db: Database) -> dict[str, int]:
+    """Every station's id by its code."""
+    return dict(db.execute("SELECT code, id FROM stations"))
+
+
 def get(db: Database, code: str) -> dict | None:
     """The station with this code, whatever its status, or None."""
     rows = list(db.query("SELECT * FROM stations WHERE code = ?", [code]))

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from feedback import counting, devices, windows
 from feedback import rollups as rollups_module
 from feedback.db import write
-from feedback.ratings import insert_staged, record, stage_imported
+from feedback.ratings import insert_staged, record
+from feedback.staging import stage_imported
 from jobs import reports
 from test_staff import PASSWORD, make_user, sign_in  # noqa: F401 (fixture)
 
@@ -357,7 +358,7 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
                                "day": at.astimezone(tz).date().isoformat(), "score": score,
                                "comment": ""}
                         # the same rating twice in a file
-                        insert_staged(db, stage_imported(db, [(1, row), (2, row)]))
+                        insert_staged(db, stage_imported(db.conn, [(1, row), (2, row)]))
                     elif op[0] == "rebuild":
                         rollups_module.rebuild(db)
                     elif op[0] == "window":

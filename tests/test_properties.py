@@ -4,10 +4,13 @@ nothing."""
 import csv
 import io
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import NOON
+from feedback import imports
 from feedback.ratings import REASONS
 
 BOUNDED = settings(max_examples=60, derandomize=True, deadline=None, database=None,
@@ -126,5 +129,42 @@ def test_any_ratings_file_is_imported_whole_or_refused_with_nothing_changed(
         result = import_file(runner, tmp_path, "ratings", content)
         check_refused_or_done(result, before, (table(db, "ratings"), table(db, "station_days"),
                                                table(db, "station_totals")))
+
+    attempt()
+
+
+multi_line_rating = st.tuples(
+    st.sampled_from(["ST-001", "ST-002"]), st.just("2026-11-01T10:00:00"),
+    st.sampled_from(["1", "5"]), st.sampled_from(["a\nb", 'say "hi"\n\nbye', "x\r\ny", ""])).map(list)
+
+
+def test_any_ratings_file_cut_in_parts_reads_as_it_does_whole_or_says_it_cannot(tmp_path):
+    """The parts a large import is read in, each parsed on its own, give exactly the lines,
+    rows and reasons of the whole file, or show that a cut fell inside a record."""
+    path = tmp_path / "parts.csv"
+    ids = {"ST-001": 1, "ST-002": 2, "ST-003": 3}
+
+    def parse(binary, part=None):
+        return list(imports.parse_ratings(binary, ids, ZoneInfo("Asia/Shanghai"), NOON, part))
+
+    @given(content=st.one_of(csv_file(RATING_HEADER, st.one_of(good_rating, multi_line_rating)),
+                             st.lists(multi_line_rating, max_size=8).map(
+                                 lambda rows: as_csv([RATING_HEADER, *rows]))),
+           count=st.integers(2, 6))
+    @BOUNDED
+    def attempt(content, count):
+        path.write_bytes(content)
+        with open(path, "rb") as binary:
+            whole = parse(binary)
+            cut = imports.parts(binary, count)
+            in_parts = []
+            for part in cut:
+                binary.seek(part.start)
+                in_parts += parse(binary, part)
+        assert [part.start for part in cut] == sorted({part.start for part in cut})
+        if all(part.clean_end for part in cut[:-1]):
+            assert in_parts == whole
+        else:  # only a quoted field over a line break runs over a cut at a line break
+            assert b'"' in content and (b"\n" in content.split(b"\n", 1)[1])
 
     attempt()

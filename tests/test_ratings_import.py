@@ -1,12 +1,19 @@
 """`ratings import`: time notations, local day and month edges, all or nothing, once only;
 `ratings export`."""
+import io
+import sqlite3
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import NOON
 
+from feedback import staging
 from feedback.counting import exclude_rating
 from feedback.db import write
+from feedback.progress import Progress
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def rollup(db, code):
@@ -214,3 +221,85 @@ def test_the_day_index_holds_every_rating_after_a_large_a_small_and_a_refused_im
                                    "--to", "2026-10-03"])
     assert [line.split(",")[:3] for line in exported.output.splitlines()[1:]] == [
         ["ST-001", "2026-10-03T10:00:00+08:00", "4"], ["ST-002", "2026-10-03T12:00:00+08:00", "1"]]
+
+
+def many_ratings(count: int, bad: dict[int, str] | None = None, long_comment_at: int | None = None) -> str:
+    """A ratings file of ``count`` rows over the fixture's stations, with commas and quotes in
+    comments; ``bad``: rows replaced by bad lines; ``long_comment_at``: a row whose comment runs
+    over 250 lines."""
+    lines = ["station_code,rated_at,score,comment"]
+    for n in range(count):
+        comment = ['', f'第{n}条, 很好', f'"水" {n}', 'ok'][n % 4]
+        if n == long_comment_at:
+            comment = "\n".join(f"第{k}行" for k in range(250))
+        quoted = '"' + comment.replace('"', '""') + '"'
+        lines.append((bad or {}).get(n) or f"ST-00{1 + n % 3},2026-11-{1 + n % 27:02d}T{n % 24:02d}:"
+                                            f"{n % 60:02d}:00,{1 + n % 5},{quoted}")
+    return "\n".join(lines) + "\n"
+
+
+def staged_rows(conn):
+    return conn.execute("SELECT * FROM temp.imported ORDER BY line").fetchall()
+
+
+def stage_both_ways(path, count=3):
+    """(staged whole, rows), (staged in ``count`` parts in their own processes, rows)."""
+    ids = {"ST-001": 1, "ST-002": 2, "ST-003": 3}
+    whole, parted = (sqlite3.connect(":memory:", isolation_level=None) for _ in range(2))
+    with open(path, "rb") as binary:
+        read_whole = staging.stage_read(whole, binary, ids, SHANGHAI, NOON)
+    with open(path, "rb") as binary:
+        read_in_parts = staging.stage_in_parts(parted, binary, ids, SHANGHAI, NOON,
+                                               Progress("read", stream=io.StringIO()), count)
+    return (read_whole, whole), (read_in_parts, parted)
+
+
+def test_a_file_read_in_parts_at_once_stages_what_reading_it_whole_does(write_file):
+    (whole, by_one), (in_parts, by_parts) = stage_both_ways(write_file("r.csv", many_ratings(3000)))
+    assert in_parts is not None  # every cut fell between records
+    assert (in_parts[0], in_parts[1].total) == (whole[0], whole[1].total) == (3000, 0)
+    assert staged_rows(by_parts) == staged_rows(by_one)
+
+
+def test_bad_lines_in_every_part_are_reported_as_reading_the_file_whole_reports_them(write_file):
+    bad = {40: "ST-009,2026-11-01T10:00:00,5,", 1500: "ST-001,yesterday,5,", 2990: "ST-001,,9"}
+    (whole, _), (in_parts, _) = stage_both_ways(write_file("r.csv", many_ratings(3000, bad)))
+    assert in_parts[1].report() == whole[1].report()
+    assert whole[1].report() == [
+        "line 42: unknown station_code 'ST-009'",
+        "line 1502: rated_at 'yesterday' is not an ISO 8601 date and time like 2026-11-27T09:30:00",
+        "line 2992: 3 fields, but the header has 4"]
+
+
+def test_a_cut_inside_a_comment_over_many_lines_has_the_file_read_whole(
+        runner, write_file, db, stations_loaded, monkeypatch):
+    path = write_file("r.csv", many_ratings(100, long_comment_at=50))
+    _, (in_parts, _) = stage_both_ways(path, count=2)
+    assert in_parts is None  # the middle of the file is inside that comment
+    monkeypatch.setattr(staging, "PARTS_FROM_BYTES", 0)
+    result = runner.invoke(args=["ratings", "import", path])
+    assert result.output == "imported 100 rating(s); 0 were already there\n"
+    comment = db.execute("SELECT comment FROM ratings WHERE comment LIKE '第0行%'").fetchone()[0]
+    assert comment.splitlines() == [f"第{k}行" for k in range(250)]
+
+
+def test_the_import_command_reads_a_large_file_in_parts_all_or_nothing(
+        runner, write_file, db, stations_loaded, monkeypatch):
+    if staging.cores() < 2:
+        pytest.skip("one core: a file is read whole")
+    refused_whole = runner.invoke(args=["ratings", "import", write_file(
+        "bad.csv", many_ratings(3000, {2500: "ST-001,2026-11-01T10:00:00,7,"}))])
+    monkeypatch.setattr(staging, "PARTS_FROM_BYTES", 0)
+    refused = runner.invoke(args=["ratings", "import", write_file(
+        "bad.csv", many_ratings(3000, {2500: "ST-001,2026-11-01T10:00:00,7,"}))])
+    assert (refused.exit_code, refused.output) == (refused_whole.exit_code, refused_whole.output)
+    assert refused.exit_code == 1 and "line 2502: score '7' must be" in refused.output
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+
+    path = write_file("good.csv", many_ratings(3000))
+    assert runner.invoke(args=["ratings", "import", path]).output == (
+        "imported 3000 rating(s); 0 were already there\n")
+    assert runner.invoke(args=["ratings", "import", path]).output == (
+        "imported 0 rating(s); 3000 were already there\n")
+    assert runner.invoke(args=["rollups", "check"]).exit_code == 0
+    assert db.execute("SELECT count(*), sum(score) FROM ratings").fetchone() == (3000, 9000)
