@@ -4,8 +4,9 @@ A large file is read in parts at once, one process for each core: parsing is the
 largest cost and Python's own work, so it is what more cores shorten. Each part is parsed and
 held in a file of its own; the main process then gathers the parts into its temporary table,
 as if it had read the whole file itself. Where a cut fell inside a quoted field that runs over
-a line break, or the header is not what the later parts were given, the file is read again
-whole: the result is always that of reading it in one go.
+a line break, or the header is bad, the file is read whole: the result is always that of
+reading it in one go. The parts' processes are started afresh (spawn), not copied from this
+one, so each holds only the parser and the station codes.
 """
 import multiprocessing
 import os
@@ -25,8 +26,8 @@ PARTS_FROM_BYTES = 16 * 1024 * 1024
 
 def stage_imported(conn: sqlite3.Connection, rows, table: str = "temp.imported") -> int:
     """Hold the good rows of an import, (line, row) with ``row`` as ``parse_ratings`` gives it,
-    in a new table on disk; returns how many. Memory stays flat whatever the file's size. For
-    the database's own connection, call inside write()."""
+    in a new table on disk; returns how many. Memory stays flat whatever the file's size.
+    Writes ``table`` alone: no lock on the database is needed."""
     conn.execute(f"DROP TABLE IF EXISTS {table}")
     conn.execute(f"CREATE TABLE {table} ({STAGED_COLUMNS})")
     insert = f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?)"
