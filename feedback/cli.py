@@ -150,7 +150,7 @@ def import_ratings(file):
     db.execute("PRAGMA cache_size = -32768")
     db.execute("PRAGMA temp_store = FILE")
     db.execute(f"PRAGMA threads = {cores() - 1}")  # helpers for the sorts, on the other cores
-    # the file is read whole into a temporary table on disk before the database is locked, and
+    # the file is read into a temporary table on disk before the database is locked, and
     # moved into the ratings in one transaction only if every line was good
     progress = Progress("ratings read")
     staged, errors = stage_file(db.conn, file, stations.ids_by_code(db),

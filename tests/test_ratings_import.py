@@ -262,12 +262,15 @@ def test_a_file_read_in_parts_at_once_stages_what_reading_it_whole_does(write_fi
 
 
 def test_bad_lines_in_every_part_are_reported_as_reading_the_file_whole_reports_them(write_file):
-    bad = {40: "ST-009,2026-11-01T10:00:00,5,", 1500: "ST-001,yesterday,5,", 2990: "ST-001,,9"}
+    # the over-long line is where the first cut would fall: the cut moves to its end
+    bad = {40: "ST-009,2026-11-01T10:00:00,5,", 1400: "ST-001,yesterday,5,",
+           1500: "ST-001,2026-11-01T10:00:00,5," + "长" * 30_000, 2990: "ST-001,,9"}
     (whole, _), (in_parts, _) = stage_both_ways(write_file("r.csv", many_ratings(3000, bad)))
     assert in_parts[1].report() == whole[1].report()
     assert whole[1].report() == [
         "line 42: unknown station_code 'ST-009'",
-        "line 1502: rated_at 'yesterday' is not an ISO 8601 date and time like 2026-11-27T09:30:00",
+        "line 1402: rated_at 'yesterday' is not an ISO 8601 date and time like 2026-11-27T09:30:00",
+        "line 1502: the line is longer than 64 KB",
         "line 2992: 3 fields, but the header has 4"]
 
 
