@@ -257,7 +257,8 @@ def parse_ratings(binary, station_ids: dict[str, int], tz, now: datetime,
 def good_rows(parsed, errors: Problems, every=None) -> Iterator[tuple[int, dict]]:
     """(line, row) of each good row of ``parsed`` (as parse_ratings gives them) until the first
     bad line, whose reasons, and every later line's, go into ``errors``. ``every(n)`` is called
-    after each 10,000 lines read."""
+    after each 10,000 lines read, and once more at the end."""
+    read = 0
     for read, (line, row, reasons) in enumerate(parsed, start=1):
         for reason in reasons:
             errors.add(line, reason)
@@ -265,6 +266,8 @@ def good_rows(parsed, errors: Problems, every=None) -> Iterator[tuple[int, dict]
             yield line, row
         if every and read % 10_000 == 0:
             every(read)
+    if every:
+        every(read)
 
 
 def parts(binary, count: int) -> list[Part]:

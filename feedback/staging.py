@@ -139,6 +139,7 @@ def stage_in_parts(conn: sqlite3.Connection, binary, station_ids: dict[str, int]
         here = stage_read(conn, binary, station_ids, tz, now, cut[0], every=every)
         while wait(running, timeout=progress.EVERY, return_when=FIRST_EXCEPTION).not_done:
             every(mine["lines"])
+        every(mine["lines"])  # the parts' last counts
         done = [(*here, cut[0])] + [future.result() for future in running]  # raises a part's error
         if not all(part.clean_end for _, _, part in done[:-1]):
             return None

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import NOON
 
-from feedback import staging
+from feedback import imports, staging
 from feedback.counting import exclude_rating
 from feedback.db import write
 from feedback.progress import Progress
@@ -306,3 +306,10 @@ def test_the_import_command_reads_a_large_file_in_parts_all_or_nothing(
         "imported 0 rating(s); 3000 were already there\n")
     assert runner.invoke(args=["rollups", "check"]).exit_code == 0
     assert db.execute("SELECT count(*), sum(score) FROM ratings").fetchone() == (3000, 9000)
+
+
+def test_the_progress_hears_of_every_line_read_the_last_included():
+    parsed = ((line, {"line": line}, []) for line in range(2, 25_002))
+    heard = []
+    assert len(list(imports.good_rows(parsed, imports.Problems(), heard.append))) == 25_000
+    assert heard == [10_000, 20_000, 25_000]
