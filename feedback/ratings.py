@@ -207,9 +207,11 @@ def bulk(db: Database):
     with rollups.triggers_aside(db):
         # a row a rating, in the order an import inserts them (by station and time)
         rollups.add_up(db, f"SELECT station_id, day, {scores} FROM ratings WHERE id > ?", [before])
+    # the added ratings by their ids, then sorted: grouped along the (station_id, rated_at)
+    # index instead, the planner's choice, it would read all 100 M to add up 1 M (16 s, not 2)
     db.execute(f"""INSERT INTO station_totals (station_id, n1, n2, n3, n4, n5, last_rated_at)
-                   SELECT station_id, {counts}, {sql_utc_text('max(rated_at)')} FROM ratings WHERE id > ?
-                   GROUP BY station_id
+                   SELECT station_id, {counts}, {sql_utc_text('max(rated_at)')}
+                   FROM ratings NOT INDEXED WHERE id > ? GROUP BY station_id
                    ON CONFLICT (station_id) DO UPDATE SET {added_up},
                        last_rated_at = max(coalesce(last_rated_at, ''), excluded.last_rated_at)""",
                [before])

@@ -46,7 +46,8 @@ def whole_scans(db, statements: list[str]) -> list[str]:
     found = []
     for sql in statements:
         if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT INTO EXCLUDED_RATINGS",
-                                                 "INSERT INTO STATION_WINDOWS")):
+                                                 "INSERT INTO STATION_WINDOWS",
+                                                 "INSERT INTO STATION_TOTALS")):
             continue
         plan = "\n".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
         if WHOLE_SCAN.search(plan):
@@ -146,3 +147,11 @@ def test_a_days_ratings_across_stations_are_read_in_the_day_index_order_not_sort
     along_days = [plan for plan in plans.values() if "ratings_day_number" in plan]
     assert along_days
     assert not [plan for plan in along_days if "TEMP B-TREE FOR ORDER BY" in plan]
+
+
+def test_an_import_adds_up_only_the_ratings_it_added(runner, db, traced, write_file):
+    more = "station_code,rated_at,score,comment\nST-001,2026-11-20T10:00:00,5,\n"
+    assert runner.invoke(args=["ratings", "import", write_file("more.csv", more)]).exit_code == 0
+    added_up = [sql for sql in traced if sql.startswith("INSERT INTO station_totals")]
+    assert len(added_up) == 1
+    assert whole_scans(db, added_up) == []
