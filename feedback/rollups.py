@@ -6,6 +6,7 @@ their work set-based for many ratings at once (an import, a rebuild): a nation's
 of station-days would take the better part of an hour through the triggers one by one.
 """
 from contextlib import contextmanager
+from datetime import timedelta
 
 from feedback.clock import EARLIEST_DAY, LATEST_DAY, sql_utc_text
 from feedback.schema import DAY_NUMBER
@@ -122,7 +123,9 @@ def add_up(db, days_sql: str, params=()) -> None:
                   WITH RECURSIVE days (day) AS (
                       SELECT ? UNION ALL SELECT date(day, '+1 day') FROM days WHERE day < ?)
                   SELECT day, substr(day, 1, 7), date(day, 'weekday 0', '-6 days') FROM days""",
-               [EARLIEST_DAY.isoformat(), LATEST_DAY.isoformat()])
+               # a local day may fall a day either side of the years an instant is checked against
+               [(EARLIEST_DAY - timedelta(days=1)).isoformat(),
+                (LATEST_DAY + timedelta(days=1)).isoformat()])
     db.execute("""CREATE TEMP TABLE added_days (
                       station_id INTEGER, month TEXT, monday TEXT, day TEXT,
                       n1 INTEGER, n2 INTEGER, n3 INTEGER, n4 INTEGER, n5 INTEGER,

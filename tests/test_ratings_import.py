@@ -313,3 +313,12 @@ def test_the_progress_hears_of_every_line_read_the_last_included():
     heard = []
     assert len(list(imports.good_rows(parsed, imports.Problems(), heard.append))) == 25_000
     assert heard == [10_000, 20_000, 25_000]
+
+
+def test_a_rating_whose_local_day_falls_outside_the_checked_years_is_still_rolled_up(
+        runner, write_file, db, stations_loaded):
+    # 01:00 on 1 January 2000 at +14:00 is 19:00 on 31 December 1999 in Shanghai
+    edge = "station_code,rated_at,score,comment\nST-001,2000-01-01T01:00:00+14:00,4,\n"
+    assert runner.invoke(args=["ratings", "import", write_file("edge.csv", edge)]).exit_code == 0
+    assert rollup(db, "ST-001") == [{"day": "1999-12-31", "n1": 0, "n2": 0, "n3": 0, "n4": 1, "n5": 0}]
+    assert runner.invoke(args=["rollups", "check"]).exit_code == 0
