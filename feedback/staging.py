@@ -60,7 +60,7 @@ def stage_read(conn: sqlite3.Connection, binary, station_ids: dict[str, int], tz
                every=None) -> tuple[int, Problems]:
     """Parse a ratings file, or the part of it ``binary`` is at the start of, and hold its good
     rows in ``table`` (stage_imported()); returns how many and the bad lines. ``every(n)``:
-    called after each 10,000 lines read."""
+    called after each 10,000 lines read and at the end (imports.good_rows())."""
     errors = Problems()
     conn.execute("BEGIN")  # one commit rather than one a chunk; of ``table`` alone
     staged = stage_imported(conn, imports.good_rows(
@@ -132,9 +132,9 @@ def stage_in_parts(conn: sqlite3.Connection, binary, station_ids: dict[str, int]
     with tempfile.TemporaryDirectory(prefix="ratings-import-") as folder, \
             ProcessPoolExecutor(len(cut) - 1, mp_context=context, initializer=_share,
                                 initargs=(read,)) as pool:
-        files = [os.path.join(folder, f"part{index}.db") for index in range(len(cut))]
-        running = [pool.submit(stage_part, binary.name, index, part, station_ids, tz, now,
-                               files[index]) for index, part in enumerate(cut) if index > 0]
+        files = {index: os.path.join(folder, f"part{index}.db") for index in range(1, len(cut))}
+        running = [pool.submit(stage_part, binary.name, index, cut[index], station_ids, tz, now,
+                               file) for index, file in files.items()]
         binary.seek(0)
         here = stage_read(conn, binary, station_ids, tz, now, cut[0], every=every)
         while wait(running, timeout=progress.EVERY, return_when=FIRST_EXCEPTION).not_done:
@@ -147,7 +147,7 @@ def stage_in_parts(conn: sqlite3.Connection, binary, station_ids: dict[str, int]
         for _, found, _ in done:
             errors.merge(found)
         if not errors:
-            for file in files[1:]:
+            for file in files.values():
                 conn.execute("ATTACH DATABASE ? AS part", [file])
                 conn.execute("INSERT INTO temp.imported SELECT * FROM part.imported")
                 conn.execute("DETACH DATABASE part")
