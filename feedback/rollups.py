@@ -108,9 +108,11 @@ def add_up(db, days_sql: str, params=()) -> None:
     rebuild. Rows of the same station and day are added together, so ``days_sql`` may give one
     per rating. Call inside triggers_aside().
 
-    The station-days are held in the order (station, month, week, day), which is day order for
-    each station: the months and weeks are then read off in that order rather than sorted, and
-    ratings that arrive by station and time (an import's) go in without a sort either."""
+    The station-days are held in the order (station, month, day), which is day order for each
+    station: the months are then read off in that order rather than sorted, and ratings that
+    arrive by station and time (an import's) go in without a sort either. The weeks take the
+    station-days one by one, each added to its week's row: a GROUP BY's key comparisons and
+    sums cost twice what the upserts do (12 s against 5 s for 9 M station-days)."""
     added_up = ", ".join(f"n{n} = n{n} + excluded.n{n}" for n in range(1, 6))
     sums = ", ".join(f"sum(n{n}) AS n{n}" for n in range(1, 6))
     total = "n1 + n2 + n3 + n4 + n5"
@@ -129,7 +131,7 @@ def add_up(db, days_sql: str, params=()) -> None:
     db.execute("""CREATE TEMP TABLE added_days (
                       station_id INTEGER, month TEXT, monday TEXT, day TEXT,
                       n1 INTEGER, n2 INTEGER, n3 INTEGER, n4 INTEGER, n5 INTEGER,
-                      PRIMARY KEY (station_id, month, monday, day)) WITHOUT ROWID""")
+                      PRIMARY KEY (station_id, month, day)) WITHOUT ROWID""")
     db.execute(f"""INSERT INTO temp.added_days
                    SELECT station_id, month, monday, added.day, {COUNTS}
                    FROM ({days_sql}) AS added CROSS JOIN temp.calendar ON calendar.day = added.day
@@ -155,9 +157,8 @@ def add_up(db, days_sql: str, params=()) -> None:
                 FROM temp.added_months JOIN stations ON stations.id = station_id GROUP BY 1, 2, 3
                 ON CONFLICT (month, district, tier) DO UPDATE SET
                     rated = rated + excluded.rated, {added_up}""",
-            # a week across two months comes in two parts, the second added to the first
-            f"""INSERT INTO station_weeks SELECT station_id, monday, {sums}
-                FROM temp.added_days GROUP BY station_id, month, monday
+            f"""INSERT INTO station_weeks SELECT station_id, monday, {COUNTS}
+                FROM temp.added_days WHERE true
                 ON CONFLICT (station_id, monday) DO UPDATE SET {added_up}""",
             f"""INSERT INTO district_days SELECT district, day, {COUNTS}
                 FROM temp.added_district_days WHERE true

@@ -307,6 +307,8 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
     @example([("rate", 1, 0, 1, 1), ("week", 0, None), ("exclude_rating", 0)])
     @example([("week", 0, None), ("import", 2, 1, 1)])
     @example([("week", 0, "黄浦区"), ("move", 1, "静安区")])
+    # two days of one station's week (Monday and Tuesday, 2 and 3 November), recounted
+    @example([("rate", 1, 0, 5, 25), ("rate", 1, 0, 4, 24), ("rebuild",)])
     # a window from 2 to 16 November with ratings on its first and last days and between
     # (local), and one the day before it
     @example([("rate", 3, 0, 4, 0), ("rate", 1, 0, 5, 30), ("rate", 2, 0, 1, 200),
@@ -353,12 +355,15 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
                                                 first + timedelta(days=length), "test", "t", now)
                     elif op[0] == "import":  # an earlier system's ratings, among the others
                         _, station, score, hours = op
-                        at = start + timedelta(hours=hours)
-                        row = {"station_id": station, "rated_at": int(at.timestamp()),
-                               "day": at.astimezone(tz).date().isoformat(), "score": score,
-                               "comment": ""}
-                        # the same rating twice in a file
-                        insert_staged(db, stage_imported(db.conn, [(1, row), (2, row)]))
+
+                        def imported(at):
+                            return {"station_id": station, "rated_at": int(at.timestamp()),
+                                    "day": at.astimezone(tz).date().isoformat(), "score": score,
+                                    "comment": ""}
+                        row = imported(start + timedelta(hours=hours))
+                        # the same rating twice in a file, and one a day later
+                        next_day = imported(start + timedelta(hours=hours + 24))
+                        insert_staged(db, stage_imported(db.conn, [(1, row), (2, row), (3, next_day)]))
                     elif op[0] == "rebuild":
                         rollups_module.rebuild(db)
                     elif op[0] == "window":
