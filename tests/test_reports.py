@@ -1,7 +1,7 @@
 """Weekly and monthly reports: ISO weeks and months in FEEDBACK_TIMEZONE, their figures on an
 imported history, their pages and CSV, and posting each once to every channel."""
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -234,3 +234,15 @@ def test_a_run_of_bad_weeks_counts_back_to_its_first_gap(runner, write_file, sta
     assert found["repeat_bad_stations_total"] == 2
     inner = report(runner, "week", "--week", "2026-W48", "--district", "黄浦区")
     assert [s["code"] for s in inner["repeat_bad_stations"]] == ["ST-001"]
+
+
+def test_a_run_of_bad_weeks_is_counted_up_to_thirteen(runner, write_file, stations_loaded, clock):
+    """Thirteen weeks are looked back on: a longer run shows as 13, one just inside it in full."""
+    clock.instant = datetime(2026, 12, 1, 4, tzinfo=timezone.utc)
+    tuesday = datetime(2026, 11, 24, 10)  # in week 48
+    rows = ["station_code,rated_at,score,comment"]
+    rows += [f"ST-001,{(tuesday - timedelta(weeks=n)).isoformat()},1," for n in range(15)]
+    rows += [f"ST-002,{(tuesday - timedelta(weeks=n)).isoformat()},2," for n in range(12)]
+    assert runner.invoke(args=["ratings", "import", write_file("r.csv", "\n".join(rows))]).exit_code == 0
+    found = report(runner, "week", "--week", "2026-W48")
+    assert [(s["code"], s["weeks"]) for s in found["repeat_bad_stations"]] == [("ST-001", 13), ("ST-002", 12)]
