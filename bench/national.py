@@ -180,7 +180,10 @@ PEAK_AT_EXIT = ("import atexit, runpy, sys; atexit.register(lambda: sys.stderr.w
 
 def timed_import(database: str, path: str, rows: int) -> tuple[float, str]:
     """(rows a second, peak memory) of `ratings import` of the file, in its own process: its own
-    peak, and the largest sum of it and the processes it reads the file with (sampled)."""
+    peak, and the largest sum of it and the processes it reads the file with (sampled). What
+    the steps before wrote is flushed to disk first, so the import does not share the disk
+    with their write-back."""
+    os.sync()
     start = time.perf_counter()
     running = subprocess.Popen([sys.executable, "-c", PEAK_AT_EXIT, "--app", "app", "ratings",
                                 "import", path], env=flask_env(database), stdout=subprocess.PIPE,

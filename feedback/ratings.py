@@ -144,8 +144,10 @@ def insert_staged(db: Database, staged: int) -> int:
     identical rows in a file is new only if fewer than n such ratings were imported before, so a
     file imported twice adds nothing twice while real repeats in one file all count. That is
     looked up through the (station_id, rated_at) index, which every rating needs anyway, rather
-    than through a key of its own: no key to store, no random index to write. Among ratings of
-    one station and instant, ids follow score, comment and line. Rolled up in bulk().
+    than through a key of its own: no key to store, no random index to write. A row whose
+    station has no rating at its instant is new without counting its repeats (most rows of
+    most files: a whole history into a new database went from 26 s to 15 s for 10 M). Among
+    ratings of one station and instant, ids follow score, comment and line. Rolled up in bulk().
     ``staged``: how many staging.stage_imported() held. Call inside write()."""
     held = db.execute(  # ratings are never deleted: the last id counts them without a scan
         "SELECT coalesce(max(id), 0) FROM ratings").fetchone()[0]
@@ -160,7 +162,9 @@ def insert_staged(db: Database, staged: int) -> int:
             """INSERT INTO ratings (station_id, rated_at, day, score, comment, source)
                SELECT station_id, rated_at, day, score, comment, 'import'
                FROM temp.imported AS staged INDEXED BY imported_in_order
-               WHERE (SELECT count(*) FROM temp.imported AS same
+               WHERE NOT EXISTS (SELECT 1 FROM ratings
+                                 WHERE station_id = staged.station_id AND rated_at = staged.rated_at)
+                  OR (SELECT count(*) FROM temp.imported AS same
                       WHERE same.station_id = staged.station_id AND same.rated_at = staged.rated_at
                         AND same.score = staged.score AND same.comment = staged.comment
                         AND same.line <= staged.line)
