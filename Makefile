@@ -7,7 +7,7 @@ PORT ?= 5000
 # the demo URL printed by `make run` should point at where it serves
 export FEEDBACK_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test bench national
+.PHONY: run test bench national schema
 
 run: $(VENV)/.run-installed
 	$(BIN)/flask --app app demo
@@ -24,6 +24,10 @@ bench: $(VENV)/.test-installed
 
 national:
 	@true
+
+# after adding a migration: write feedback/storage/schema.sql afresh (a test compares them)
+schema: $(VENV)/.run-installed
+	$(BIN)/python -m feedback.storage.schema
 
 # axe-core (npm, pinned in package-lock.json) checks the staff pages in Chromium
 node_modules/axe-core/axe.min.js: package.json package-lock.json

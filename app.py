@@ -1,11 +1,12 @@
 """The station feedback service: ``flask --app app run`` serves it, ``flask --app app --help`` lists its commands."""
 from flask import Flask
 
-from feedback import cli, config, events, i18n, schema
+import cli
+from feedback import config, events, i18n
 from feedback.clock import SystemClock
-from feedback.db import Connections, get_db
-from feedback.scale import LABELS
-from jobs import cli as jobs_cli
+from feedback.counts.scale import LABELS
+from feedback.storage import schema
+from feedback.storage.db import Connections, get_db
 from jobs import scheduler
 from jobs.channels.text import inert, reason_label
 from web import api, auth, edge, finder, metrics, posters, staff, views
@@ -35,7 +36,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (views.bp, api.bp, api.health, auth.bp, staff.bp, posters.bp, finder.bp):
         app.register_blueprint(blueprint)
     cli.register(app)
-    jobs_cli.register(app)
     app.jinja_env.globals["labels"] = LABELS["zh"]
     app.jinja_env.globals["tier_labels"] = i18n.TIER_LABELS
     app.jinja_env.filters["reason_label"] = reason_label

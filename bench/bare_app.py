@@ -2,7 +2,7 @@
 SQLite with the service's pragmas and answers 303, as the rating form does.
 
 With BARE_QUEUE=1 its writers queue the way the service's do (a thread lock and a file lock
-before BEGIN IMMEDIATE, feedback/db.py); without, they rely on SQLite's busy_timeout alone, as a
+before BEGIN IMMEDIATE, feedback/storage/db.py); without, they rely on SQLite's busy_timeout alone, as a
 plain Flask+SQLite app would."""
 import fcntl
 import os

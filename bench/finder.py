@@ -22,9 +22,9 @@ QUERIES = 400
 def main() -> None:
     os.environ.setdefault("FEEDBACK_SECRET_KEY", "bench-secret")
     from app import create_app
-    from feedback import finder, geo, stations
     from feedback.clock import FixedClock
-    from feedback.db import get_db, write
+    from feedback.places import finder, geo, stations
+    from feedback.storage.db import get_db, write
 
     clock = FixedClock(datetime(2026, 11, 28, 4, 0, tzinfo=timezone.utc))
     source = random.Random(11)

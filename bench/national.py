@@ -19,8 +19,8 @@ import csv
 import logging
 import os
 import platform
-import shutil
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,7 +30,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.harness import median_seconds
-from feedback.windows import KEPT
+from feedback.counts.windows import KEPT
 
 STATIONS = int(os.environ.get("BENCH_STATIONS", 200_000))
 SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "1000000,10000000,100000000").split(",")]
@@ -79,8 +79,8 @@ def in_process(app, *args: str) -> None:
 
 
 def add_stations(db, clock) -> None:
-    from feedback import stations
-    from feedback.db import write
+    from feedback.places import stations
+    from feedback.storage.db import write
 
     source = random.Random(3)
     rows = [stations.validate({
@@ -107,8 +107,8 @@ def add_ratings(database: str, count: int) -> None:
     keep (`rollups check` agrees)."""
     import sqlite3
 
-    from feedback import rollups
-    from feedback.ratings import ONCE_KEY_DAYS
+    from feedback.counts import rollups
+    from feedback.counts.ratings import ONCE_KEY_DAYS
 
     first, span = int(FIRST.timestamp()), int((LAST - FIRST).total_seconds())
     scores = "".join(str(score) for score in SCORES)
@@ -155,7 +155,7 @@ def add_ratings(database: str, count: int) -> None:
             [size, start, length, devices])
     db.execute(trigger)
     rollups.rebuild(db)
-    # the once keys of the last week's forms, as stored (feedback.ratings.ONCE_KEY_DAYS)
+    # the once keys of the last week's forms, as stored (feedback.counts.ratings.ONCE_KEY_DAYS)
     db.execute("""INSERT OR IGNORE INTO once_keys (key, rating_id, at)
                   SELECT randomblob(12), id, rated_at FROM ratings
                   WHERE day >= ? AND source = 'form'""",
@@ -224,7 +224,7 @@ def resident_kb(pid: int) -> int:
 def staff_token(app) -> str:
     """A bench admin (made unless a kept database has it) and a new API token of it."""
     from feedback import accounts
-    from feedback.db import get_db, write
+    from feedback.storage.db import get_db, write
 
     with app.app_context():
         db = get_db()
@@ -284,7 +284,7 @@ def serving_figures(app, database: str, token: str) -> dict[str, str]:
     from qr.links import station_url
 
     with app.app_context():
-        from feedback.db import get_db
+        from feedback.storage.db import get_db
         forms = [urlsplit(station_url(row)).path for row in get_db().query(
             "SELECT code, link_version FROM stations WHERE id % 1000 = 1 LIMIT ?", [PHONES])]
     for path in (database, f"{database}-wal"):
@@ -447,7 +447,7 @@ def add_to(table: dict, size: int, figures: dict[str, str], started: float) -> N
 
 
 def generate_and_measure() -> dict[str, dict[int, str]]:
-    from feedback.db import get_db
+    from feedback.storage.db import get_db
 
     folder = tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR"))
     database = os.path.join(folder, "national.db")
@@ -493,7 +493,7 @@ def measure_kept(databases: list[str]) -> dict[str, dict[int, str]]:
     write-ahead log, then the checkpoint), and reads measured while the system flushes that
     and has dropped the database from its page cache are figures of the import's wake, not of
     the service."""
-    from feedback.db import get_db
+    from feedback.storage.db import get_db
 
     table: dict[str, dict[int, str]] = {}
     started = time.perf_counter()
@@ -516,7 +516,7 @@ def measure_kept(databases: list[str]) -> dict[str, dict[int, str]]:
 def new_database_import(rows: int, folder: str) -> dict[str, str]:
     """The issue's own figure: a whole history of ``rows`` ratings imported, as one file, into a
     new database of the nation's stations (the move from an earlier system)."""
-    from feedback.db import get_db
+    from feedback.storage.db import get_db
 
     folder = tempfile.mkdtemp(dir=folder)
     database = os.path.join(folder, "new.db")

@@ -22,10 +22,10 @@ DAY = date(2026, 11, 27)
 def main() -> None:
     os.environ.setdefault("FEEDBACK_SECRET_KEY", "bench-secret")
     from app import create_app
-    from feedback import stations
     from feedback.clock import FixedClock, to_epoch
-    from feedback.db import get_db, write
-    from feedback.ratings import record
+    from feedback.counts.ratings import record
+    from feedback.places import stations
+    from feedback.storage.db import get_db, write
     from jobs import tasks
 
     clock = FixedClock(datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc))

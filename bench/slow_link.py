@@ -19,14 +19,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    from feedback import demo
-    from feedback.db import get_db
+    from feedback.places import demo
+    from feedback.storage.db import get_db
 
     with served_app() as (app, base), sync_playwright() as playwright:
         with app.app_context():
             from feedback import clock
+            from feedback.places.stations import get
             from qr.links import station_url
-            from feedback.stations import get
 
             demo.seed_if_empty(get_db(), clock.today(), clock.now())
             form_url = station_url(get(get_db(), "DEMO-001"))

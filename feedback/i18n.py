@@ -1,6 +1,4 @@
 """The worker's language: Chinese first, English when the phone asks for it or the worker switches."""
-from flask import request
-from werkzeug.exceptions import HTTPException
 
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
@@ -155,24 +153,6 @@ AMENITIES = frozenset(key.removeprefix("amenity.") for key in TEXT[DEFAULT] if k
 
 # Staff pages show keys by their labels, Chinese first.
 TIER_LABELS = {"city": "市级", "provincial": "省级", "national": "国家级"}
-
-
-def choose() -> str:
-    """The language of this request: ?lang= (or the form's lang), then the remembered choice,
-    then Accept-Language."""
-    for candidate in (request.args.get("lang"), form_lang(), request.cookies.get("lang")):
-        if candidate in LANGUAGES:
-            return candidate
-    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT)
-
-
-def form_lang() -> str | None:
-    """The form's lang field; None when the body is one we refuse to read (too big, cut off),
-    so the page that says so can still be drawn."""
-    try:
-        return request.form.get("lang")
-    except HTTPException:
-        return None
 
 
 def translate(lang: str, key: str) -> str:

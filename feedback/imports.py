@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterator
 
-from feedback import stations
 from feedback.clock import local_day, parse_instant, to_epoch
-from feedback.ratings import MAX_IMPORTED_COMMENT, has_control_characters, normalise_newlines
+from feedback.counts.ratings import MAX_IMPORTED_COMMENT, has_control_characters, normalise_newlines
+from feedback.places import stations
 
 RATING_COLUMNS = ("station_code", "rated_at", "score", "comment")
 RATING_REQUIRED = ("station_code", "rated_at", "score")

@@ -14,7 +14,8 @@ from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 
-from feedback import rollups, schema
+from feedback.counts import rollups
+from feedback.storage import schema
 
 BACKUP_AT = (2, 30)  # local time of the nightly copy: after the scan, before the digest
 DAILY, WEEKLY = 7, 8
@@ -106,7 +107,7 @@ def nightly(db, folder: str, today: date) -> tuple[str, list[str]]:
 @contextmanager
 def held_alone(database: str):
     """The database file for this process alone, or RestoreRefused: every process that serves
-    or works on it holds a shared lock on ``<database>.users`` (feedback/db.py)."""
+    or works on it holds a shared lock on ``<database>.users`` (feedback/storage/db.py)."""
     descriptor = os.open(os.path.abspath(database) + ".users", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

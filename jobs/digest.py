@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from feedback import scale, windows
 from feedback.clock import local_iso
-from feedback.ratings import between_days, on_days
+from feedback.counts import scale, windows
+from feedback.counts.ratings import between_days, on_days
 
 RANKING_DAYS = 30      # best and worst are ranked on the last 30 days, not one day's handful
 RANKING_PRIOR = 5      # ratings' worth of the overall mean each station starts from

@@ -2,9 +2,9 @@
 /healthz?deep=1, and ``problems``, the rule that turns them into lines for `check`."""
 from datetime import datetime, timedelta
 
-from feedback import schema
 from feedback.clock import from_utc_text, local_day
 from feedback.config import DEVELOPMENT_SECRET, is_local
+from feedback.storage import schema
 from jobs import backups
 from jobs.scheduler import SCAN_AT, SIGNALS_AT, due_days
 

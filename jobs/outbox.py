@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from feedback import events
 from feedback.clock import to_utc_text
-from feedback.db import connect, write
+from feedback.storage.db import connect, write
 from jobs import channels as channel_kinds
 from jobs.channels import DeliveryError, SendContext
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from operator import itemgetter
 
-from feedback import scale
 from feedback.clock import add_months, day_start, to_utc_text
-from feedback.db import write
+from feedback.counts import scale
+from feedback.storage.db import write
 from jobs.digest import districts_between, sum_counts
 
 WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")

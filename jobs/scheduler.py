@@ -16,9 +16,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 
-from feedback import clock, ratings
+from feedback import clock
 from feedback.clock import add_months, from_utc_text, local_day, month_start, to_utc_text
-from feedback.db import get_db, write
+from feedback.counts import ratings
+from feedback.storage.db import get_db, write
 from jobs import backups, outbox, reports, tasks
 
 log = logging.getLogger("feedback.scheduler")
@@ -26,7 +27,7 @@ log = logging.getLogger("feedback.scheduler")
 CATCH_UP_DAYS = 7
 LEASE = timedelta(minutes=30)
 WINDOW_AT = (0, 5)  # yesterday's digest window, just after midnight (jobs.tasks.prepare_digest)
-SIGNALS_AT = (0, 15)  # yesterday's ratings looked through for signals (feedback.signals.scan)
+SIGNALS_AT = (0, 15)  # yesterday's ratings looked through for signals (feedback.followup.signals.scan)
 SCAN_AT = (0, 30)  # the downgrade scan, every night
 RETRY_EVERY = timedelta(minutes=5)
 

@@ -10,9 +10,10 @@ from functools import partial
 
 from flask import current_app, render_template
 
-from feedback import clock, signals, workdays
+from feedback import clock
 from feedback.clock import to_utc_text
-from feedback.db import get_db, write
+from feedback.followup import signals, workdays
+from feedback.storage.db import get_db, write
 from jobs import digest as digests
 from jobs import downgrade, outbox, reports
 from jobs.channels import Post, text

@@ -13,7 +13,7 @@ from fontTools.pens.basePen import BasePen
 from fontTools.pens.svgPathPen import SVGPathPen
 from PIL import Image, ImageDraw, ImageFont
 
-from feedback.scale import FACE_EYE_RADIUS, FACE_EYES, FACES, LABELS, SCORES
+from feedback.counts.scale import FACE_EYE_RADIUS, FACE_EYES, FACES, LABELS, SCORES
 from qr import codes
 from qr.pdf import PdfWriter
 

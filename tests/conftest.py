@@ -2,27 +2,15 @@
 import os
 import shutil
 import threading
-from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
 from feedback.clock import FixedClock
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TEST_SECRET = "test-secret-key"
-
-# Noon on 2026-11-28 in Shanghai.
-NOON = datetime(2026, 11, 28, 4, 0, tzinfo=timezone.utc)
-
-STATIONS_CSV = """code,name,district,address,latitude,longitude,tier,kind,opened_on,amenities
-ST-001,人民广场驿站,黄浦区,人民大道1号,31.2304,121.4737,national,fixed,2023-01-10,water;microwave;sofa
-ST-002,滨江工地移动驿站,浦东新区,,,,city,mobile,2024-05-01,water;first-aid
-ST-003,银行网点驿站,静安区,南京西路100号,,,provincial,partner,,water;toilet
-"""
+from support import (CHROMIUM, CHROMIUM_ARGS, NOON, PASSWORD, RATINGS, STATIONS_CSV, TEST_SECRET,
+                     ChatServer)
 
 
 @pytest.fixture(autouse=True)
@@ -125,73 +113,36 @@ def browser():
         browser.close()
 
 
-class ChatServer:
-    """A real HTTP server on 127.0.0.1 standing in for a chat platform's webhook.
+@pytest.fixture
+def make_user(runner, monkeypatch, stations_loaded):
+    def make(username, role, *extra):
+        monkeypatch.setenv("FEEDBACK_PASSWORD", PASSWORD)
+        result = runner.invoke(args=["users", "create", "--username", username, "--role", role, *extra])
+        assert result.exit_code == 0, result.output
+    return make
 
-    It records every POST and answers with queued replies (default: success as ``ok_body``);
-    ``on_request(number)``, when set, runs before each answer (a slow or busy platform).
-    ``stop()`` takes it off the network (connections are refused) and ``start()`` brings it back
-    on the same port, as a platform that was down and came back.
-    """
 
-    def __init__(self, ok_body: bytes = b'{"errcode": 0, "errmsg": "ok"}'):
-        import json
-        from collections import deque
+@pytest.fixture
+def form_path(stations_loaded, station_url):
+    return urlsplit(station_url("ST-001")).path
 
-        self.ok_body = ok_body
-        self.requests = []
-        self.replies = deque()
-        self.on_request = None
-        self.port = 0
-        self.server = None
-        self._json = json
 
-    def start(self):
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import parse_qs, urlsplit
+@pytest.fixture
+def staff(runner, write_file, stations_loaded, monkeypatch):
+    """Accounts of every role and a token each; ST-003 flagged (never rated, opened long ago)."""
+    opened = "code,name,district,tier,kind,opened_on\nST-003,银行网点驿站,静安区,city,partner,2023-05-01\n"
+    runner.invoke(args=["stations", "import", write_file("o.csv", opened)])
+    runner.invoke(args=["ratings", "import", write_file("r.csv", RATINGS)])
+    monkeypatch.setenv("FEEDBACK_PASSWORD", PASSWORD)
+    tokens = {}
+    for username, role, *extra in (("ins", "inspector"), ("adm", "admin"),
+                                   ("pd", "district", "--district", "浦东新区"),
+                                   ("mgr", "manager", "--station", "ST-001")):
+        runner.invoke(args=["users", "create", "--username", username, "--role", role, *extra])
+        tokens[username] = runner.invoke(args=["users", "token", "--username", username]).output.strip()
+    assert runner.invoke(args=["downgrade", "scan", "--as-of", "2026-11-28"]).exit_code == 0
+    return tokens
 
-        chat = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                parts = urlsplit(self.path)
-                chat.requests.append({"path": parts.path, "query": parse_qs(parts.query),
-                                      "headers": dict(self.headers), "body": body})
-                if chat.on_request:
-                    chat.on_request(len(chat.requests))
-                status, reply = chat.replies.popleft() if chat.replies else (200, chat.ok_body)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                try:
-                    self.wfile.write(reply)
-                except OSError:
-                    pass  # the client gave up waiting: the message arrived all the same
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.running = True
-        return self
-
-    def stop(self):
-        if self.running:
-            self.server.shutdown()
-            self.server.server_close()
-            self.thread.join()
-            self.running = False
-
-    def url(self, path="/hook"):
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def json_bodies(self):
-        return [self._json.loads(request["body"]) for request in self.requests]
 
 
 @pytest.fixture

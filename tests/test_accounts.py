@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
+from support import PASSWORD, csrf_from, sign_in
 from web import auth
-from test_staff import PASSWORD, csrf_from, make_user, sign_in  # noqa: F401 (fixture)
 
 NEW_PASSWORD = "a much better passphrase"
 

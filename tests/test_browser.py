@@ -1,8 +1,7 @@
 """A phone's browser rates a station: headless Chromium at 360×740 with touch."""
 import pytest
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True,
-         "device_scale_factor": 2, "locale": "zh-CN"}
+from support import PHONE
 
 
 def refuse_cookies(context):
@@ -13,17 +12,6 @@ def refuse_cookies(context):
         route.fulfill(response=response, headers={
             k: v for k, v in response.headers.items() if k.lower() != "set-cookie"})
     context.route("**/*", without_cookies)
-
-
-def signed_in_phone(browser, base: str, username: str, password: str, **options):
-    """A new phone-sized browser page, signed in to the staff pages as ``username``."""
-    page = browser.new_context(**PHONE, **options).new_page()
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.locator("button.primary").tap()
-    return page
 
 
 @pytest.fixture

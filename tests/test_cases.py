@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from feedback import workdays
-from test_staff import csrf_from, make_user, sign_in  # noqa: F401 (fixture)
+from feedback.followup import workdays
+from support import csrf_from, sign_in
 
 
 @pytest.mark.parametrize("start, days, due", [

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import ChatServer
-from feedback.db import get_db
+from feedback.storage.db import get_db
 from jobs import outbox, tasks
 from jobs.channels import text
+from support import ChatServer
 
 DAY = "2026-11-27"
 HIDDEN = "\u202e\u2066\u200b\u200d\ufeff\u3164\u2028"

@@ -7,13 +7,15 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from feedback import counting, devices, windows
-from feedback import rollups as rollups_module
-from feedback.db import write
-from feedback.ratings import insert_staged, record
+from feedback.counts import counting, devices
+from feedback.counts import rollups as rollups_module
+from feedback.counts import windows
+from feedback.counts.ratings import insert_staged, record
 from feedback.staging import stage_imported
+from feedback.storage.db import write
 from jobs import reports
-from test_staff import PASSWORD, make_user, sign_in  # noqa: F401 (fixture)
+from support import sign_in
+from web import browser
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def test_a_forged_device_cookie_counts_as_no_cookie(app, client, stations_loaded
     path = urlsplit(station_url("ST-001")).path
     forged = app.test_client()
     for n in range(2):  # a script that sends the same made-up cookie each time
-        forged.set_cookie(devices.COOKIE, "made-up-id.AAAAAAAAAAAAAAAA")
+        forged.set_cookie(browser.COOKIE, "made-up-id.AAAAAAAAAAAAAAAA")
         forged.post(path, data={"score": "5", "key": f"forged-key-{n:06d}"})
     assert db.execute("SELECT count(*) FROM ratings WHERE device_id IS NULL").fetchone()[0] == 2
     assert db.execute("SELECT count(*) FROM devices").fetchone()[0] == 0
@@ -73,7 +75,7 @@ def test_a_forged_device_cookie_counts_as_no_cookie(app, client, stations_loaded
 
 def test_the_device_cookie_is_first_party_httponly_lax_and_only_a_hash_is_kept(client, rate, db):
     rate(5)
-    cookie = client.get_cookie(devices.COOKIE)
+    cookie = client.get_cookie(browser.COOKIE)
     assert cookie.http_only and cookie.same_site == "Lax"
     random_id = cookie.value.split(".")[0]
     stored = db.execute("SELECT key_hash, label FROM devices").fetchall()
@@ -101,9 +103,9 @@ def test_the_day_edge_is_the_configured_zone(db_path, clock, monkeypatch, statio
     london = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
     phone = london.test_client()
     with london.app_context():
+        from feedback.places import stations
+        from feedback.storage.db import get_db
         from qr.links import station_url as url_of
-        from feedback import stations
-        from feedback.db import get_db
         path = urlsplit(url_of(stations.get(get_db(), "ST-002"))).path
     for instant in ("2026-11-28T15:59:59Z", "2026-11-28T16:00:00Z"):
         clock.instant = datetime.fromisoformat(instant.replace("Z", "+00:00"))
@@ -215,7 +217,7 @@ def test_only_inspectors_and_admins_exclude_and_a_station_out_of_sight_is_404(
 
 # The rollups are exact: after any mix of ratings, repeats, staff devices, exclusions and lifts,
 # station_days, station_months, city_days and station_totals equal a recount of the counted
-# ratings; and the service's own check (feedback.rollups) agrees with this test's recount.
+# ratings; and the service's own check (feedback.counts.rollups) agrees with this test's recount.
 
 def recount(db):
     days = {(row[0], row[1]): tuple(row[2:]) for row in db.execute(
@@ -295,7 +297,7 @@ operation = st.one_of(
 
 
 def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loaded):
-    from feedback.db import get_db
+    from feedback.storage.db import get_db
 
     start = datetime(2026, 11, 1, 4, tzinfo=timezone.utc)
     tz = app.config["TIMEZONE"]
@@ -405,7 +407,7 @@ def test_a_count_of_days_agrees_with_every_ratings_day_whatever_zone_stored_it(d
     days were stored in any zone (FEEDBACK_TIMEZONE may have changed), at its ends too."""
     from random import Random
 
-    from feedback.ratings import count_between
+    from feedback.counts.ratings import count_between
     source, start = Random(12), datetime(2026, 11, 1, tzinfo=timezone.utc)
     with write(db):
         for _ in range(400):

@@ -10,10 +10,10 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from conftest import ChatServer
-from feedback.db import get_db, write
+from feedback.storage.db import get_db, write
 from jobs import outbox, tasks
 from jobs.channels import text
+from support import ChatServer
 
 DAY = "2026-11-27"
 HOSTILE = "水没了 [点我](http://evil.example/x) <@all> <!channel> **粗** @所有人 打13800138000"

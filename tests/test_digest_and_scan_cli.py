@@ -3,10 +3,10 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from conftest import NOON
 
-from feedback.counting import exclude_rating
-from feedback.db import write
+from feedback.counts.counting import exclude_rating
+from feedback.storage.db import write
+from support import NOON
 
 # Instants around local (Shanghai) day and month edges, in several notations.
 HISTORY = """station_code,rated_at,score,comment

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from test_staff import PASSWORD, sign_in
+from support import PASSWORD, sign_in
 
 HISTORY = """station_code,rated_at,score,comment
 ST-001,2026-11-27T09:00:00,5,

@@ -8,11 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedback import finder, geo, stations
 from feedback.clock import FixedClock
-from conftest import NOON
-from test_browser import PHONE
-from test_phone_pages import AXE
+from feedback.places import finder, geo, stations
+from support import AXE, NOON, PHONE
 
 # Around People's Square, Shanghai; coordinates GCJ-02 as Amap shows them. At NOON (12:00 in
 # Shanghai) F-NIGHT is closed, F-LUNCH is closed (11:30-13:30 gap), the others open.
@@ -328,8 +326,8 @@ def test_demo_stations_have_places_and_hours(runner, client):
 
 def test_the_finder_index_is_built_for_stations_that_existed_before_it(tmp_path, clock):
     from app import create_app
-    from feedback import schema
-    from feedback.db import Connections
+    from feedback.storage import schema
+    from feedback.storage.db import Connections
 
     path = str(tmp_path / "old.db")
     connections = Connections(path)

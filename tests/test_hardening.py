@@ -10,31 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app import create_app
-from conftest import TEST_SECRET
-from test_staff import make_user, sign_in  # noqa: F401 (fixture)
-
-SAMPLE_ARGUMENTS = {"code": "ST-001", "day_text": "2026-11-27", "kind": "png",
-                    "week_text": "2026-W47", "month_text": "2026-10",
-                    "filename": "favicon.ico"}
-SAMPLE_QUERIES = {"finder.public_stations": "?lat=31.2285&lon=121.469", "finder.near": "?district=黄浦区"}
-PUBLIC_ENDPOINTS = {"static", "feedback.rate", "feedback.thanks", "feedback.favicon", "api.station",
-                    "api.openapi", "health.healthz", "auth.login", "finder.near",
-                    "finder.public_stations", "finder.public_geojson", "metrics.metrics"}
-
-
-def get_routes(app, station_url) -> list[tuple[str, str]]:
-    """(endpoint, a URL for it) for every GET route in the app's route table."""
-    token = urlsplit(station_url("ST-001")).path.rsplit("/", 1)[1]
-    adapter = app.url_map.bind("localhost")
-    routes = []
-    for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods:
-            continue
-        values = {name: token if name == "token" else SAMPLE_ARGUMENTS[name]
-                  for name in rule.arguments}
-        routes.append((rule.endpoint, adapter.build(rule.endpoint, values)
-                       + SAMPLE_QUERIES.get(rule.endpoint, "")))
-    return routes
+from support import PUBLIC_ENDPOINTS, TEST_SECRET, free_port, get_routes, sign_in
 
 
 @pytest.fixture
@@ -175,7 +151,7 @@ def test_the_characters_refused_are_unicodes_controls_but_line_breaks_and_tabs()
     Unicode's category Cc less newline and tab, the characters no comment or name may hold."""
     import unicodedata
 
-    from feedback.ratings import has_control_characters
+    from feedback.counts.ratings import has_control_characters
     wrong = [hex(point) for point in range(0x110000)
              if has_control_characters(chr(point))
              != (unicodedata.category(chr(point)) == "Cc" and chr(point) not in "\n\t")]
@@ -190,12 +166,6 @@ def test_line_breaks_and_tabs_in_a_comment_are_kept(client, stations_loaded, sta
 
 
 # A production server: gunicorn with the repo's configuration, in its own process.
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture
 def gunicorn(tmp_path, request):

@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from feedback import hours
+from feedback.places import hours
 
 
 @pytest.mark.parametrize("text, ranges", [

@@ -12,14 +12,11 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 
-
-from conftest import NOON, TEST_SECRET
 from feedback.clock import FixedClock
-from feedback.db import once_key
+from feedback.storage.db import once_key
 from jobs import backups, scheduler
 from qr import links
-from test_hardening import free_port
-from test_staff import csrf_from
+from support import NOON, TEST_SECRET, csrf_from, free_port
 
 
 def flask_command(database: str, *args: str, **popen) -> subprocess.CompletedProcess:

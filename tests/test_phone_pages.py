@@ -1,15 +1,11 @@
 """Every page of the route table on a 360 px phone: no sideways scroll, and axe-core (from npm,
 injected by Playwright) finds no WCAG A or AA violation on the staff pages."""
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from test_browser import signed_in_phone
-from test_hardening import PUBLIC_ENDPOINTS, get_routes
-from test_staff import PASSWORD, make_user  # noqa: F401 (fixture)
+from support import AXE, PASSWORD, PUBLIC_ENDPOINTS, get_routes, signed_in_phone
 
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 NOT_PAGES = {"static", "feedback.favicon", "api.station", "api.openapi", "health.healthz",
              "qr.qr_code", "qr.poster", "staff.month_report_csv", "finder.public_stations",
              "finder.public_geojson", "metrics.metrics"}

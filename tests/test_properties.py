@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import NOON
 from feedback import imports
-from feedback.ratings import REASONS
+from feedback.counts.ratings import REASONS
+from support import NOON
 
 BOUNDED = settings(max_examples=60, derandomize=True, deadline=None, database=None,
                    suppress_health_check=list(HealthCheck))

@@ -5,12 +5,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from test_rating_page import form_path, once_key  # noqa: F401 (fixture)
-from test_staff import make_user, sign_in  # noqa: F401 (fixture)
-
-from feedback import windows
-from feedback.counting import exclude_device
-from feedback.db import write
+from feedback.counts import windows
+from feedback.counts.counting import exclude_device
+from feedback.storage.db import write
+from support import once_key, sign_in
 
 # Tables whose rows grow with the history: a plan may search them by an index, never scan them.
 HISTORY = ("ratings", "station_days", "rating_details", "excluded_ratings", "station_weeks",
@@ -126,7 +124,7 @@ def test_a_window_made_moved_or_summed_scans_no_history(db, traced):
 
 def test_a_rebuild_recounts_the_windows_along_the_day_index(db):
     """`rollups rebuild` recounts each kept window's thirty days, not every rating once a window."""
-    from feedback import rollups
+    from feedback.counts import rollups
     plan = "\n".join(row[3] for row in db.execute(
         f"EXPLAIN QUERY PLAN {rollups.RECOUNTS['station_windows'][1]}"))
     assert "SEARCH ratings USING INDEX ratings_day_number" in plan

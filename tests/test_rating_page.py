@@ -4,14 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-
-@pytest.fixture
-def form_path(stations_loaded, station_url):
-    return urlsplit(station_url("ST-001")).path
-
-
-def once_key(html: str) -> str:
-    return re.search(r'name="key" value="([^"]+)"', html).group(1)
+from support import once_key
 
 
 def ratings(db):

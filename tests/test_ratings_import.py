@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import NOON
 
 from feedback import imports, staging
-from feedback.counting import exclude_rating
-from feedback.db import write
+from feedback.counts.counting import exclude_rating
 from feedback.progress import Progress
+from feedback.storage.db import write
+from support import NOON
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -204,7 +204,7 @@ DAY_INDEX = "SELECT sql FROM sqlite_master WHERE name = 'ratings_day_number'"
 def test_the_day_index_holds_every_rating_after_a_large_a_small_and_a_refused_import(
         runner, write_file, db, stations_loaded):
     """A file large beside the ratings held builds the day index afresh, a small one inserts
-    into it (feedback.ratings.REBUILT_DAY_INDEX_SHARE), a refused one changes nothing: each time
+    into it (feedback.counts.ratings.REBUILT_DAY_INDEX_SHARE), a refused one changes nothing: each time
     the index is the schema's, agrees with the table, and serves a day's export."""
     schema_index = db.execute(DAY_INDEX).fetchone()[0]
     header = "station_code,rated_at,score\n"

@@ -5,10 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import ChatServer
 from feedback import charts
 from jobs import reports, scheduler
-from test_staff import make_user, sign_in  # noqa: F401 (fixture)
+from support import ChatServer, sign_in
 
 HISTORY = """station_code,rated_at,score,comment
 ST-001,2026-10-31T23:30:00,5,local 23:30 on the last day of October
@@ -185,7 +184,7 @@ def test_reports_are_posted_once_each_with_a_channel_down_then_up(app, runner, h
         down.stop()
         with app.app_context():
             clock.instant = datetime(2026, 11, 1, 4, tzinfo=timezone.utc)
-            from feedback.db import get_db
+            from feedback.storage.db import get_db
             scheduler.first_started(get_db(), clock.now())   # scheduling began in November
             clock.instant = datetime(2026, 12, 7, 1, tzinfo=timezone.utc)  # Mon 7 Dec, 09:00
             assert scheduler.run_reports() == ["2026-W49", "2026-11"]

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app import create_app
-from conftest import STATIONS_CSV, TEST_SECRET
 from jobs import scheduler
+from support import STATIONS_CSV, TEST_SECRET
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app import create_app
-from feedback import schema
-from feedback.db import connect
-from feedback.ratings import day_number
+from feedback.counts.ratings import day_number
+from feedback.storage import schema
+from feedback.storage.db import connect
 
 
 def test_a_first_version_database_opens_under_the_current_code_with_its_data(db_path, clock):
@@ -23,7 +23,7 @@ def test_a_first_version_database_opens_under_the_current_code_with_its_data(db_
 
     app = create_app({"DATABASE": db_path, "CLOCK": clock})
     with app.app_context():
-        from feedback.db import get_db
+        from feedback.storage.db import get_db
 
         assert schema.version(get_db()) == len(schema.MIGRATIONS)
     body = app.test_client().get("/api/v1/stations/OLD-1").get_json()
@@ -34,8 +34,8 @@ def test_a_first_version_database_opens_under_the_current_code_with_its_data(db_
 
 def test_the_monthly_and_city_rollups_are_built_in_place_from_a_database_of_the_last_layout(
         db_path):
-    from feedback import rollups
-    from feedback.db import write
+    from feedback.counts import rollups
+    from feedback.storage.db import write
 
     old = connect(db_path)
     schema.migrate(old, upto=11)  # the layout before the monthly and city rollups
@@ -86,8 +86,8 @@ def rate_many(db_path: str, station_id: int, count: int, worker: int) -> None:
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
-    from feedback.db import write
-    from feedback.ratings import record
+    from feedback.counts.ratings import record
+    from feedback.storage.db import write
 
     db = connect(db_path)
     schema.migrate(db)
@@ -120,8 +120,8 @@ def test_ratings_made_compact_in_place_keep_their_instants_keys_and_references(d
     from datetime import datetime, timezone
     from urllib.parse import urlsplit
 
-    from feedback import rollups
-    from feedback.db import once_key, write
+    from feedback.counts import rollups
+    from feedback.storage.db import once_key, write
     old = connect(db_path)
     schema.migrate(old, upto=13)
     rated = datetime(2024, 1, 1, 2, 0, tzinfo=timezone.utc)
@@ -171,7 +171,7 @@ def test_ratings_made_compact_in_place_keep_their_instants_keys_and_references(d
 
 def database_at(db_path, version: int, codes=("ST-001",)):
     """A database file at schema ``version`` holding a city station of each of ``codes``."""
-    from feedback.db import write
+    from feedback.storage.db import write
     old = connect(db_path)
     schema.migrate(old, upto=version)
     with write(old):
@@ -187,7 +187,7 @@ def test_the_last_weeks_once_keys_move_to_their_own_table_and_the_older_are_let_
     form rating move over, older ones go, and so does the unique index over the ratings."""
     from urllib.parse import urlsplit
 
-    from feedback.db import once_key, write
+    from feedback.storage.db import once_key, write
     old = database_at(db_path, 17)
     with write(old):
         for key, at in (("form:old", 1_763_900_000), ("form:recent-key-of-the-week", 1_764_400_000),
@@ -213,8 +213,8 @@ def test_the_rollups_indexes_of_days_and_mondays_go_and_their_readers_go_by_stat
     """V19 and V20: station_days loses its index of days and station_weeks its index of
     Mondays (12 bytes a rating at national scale); a digest's window and a week's lists of
     stations read each station's days and weeks along the key instead."""
-    from feedback import windows
-    from feedback.db import write
+    from feedback.counts import windows
+    from feedback.storage.db import write
     from jobs import reports
     old = database_at(db_path, 18, codes=("ST-001", "ST-002"))
     with write(old):
@@ -241,8 +241,8 @@ def test_the_ratings_day_index_keys_the_day_number_and_a_days_readers_reach_it(d
     migrates in place, and the readers of a day across stations find its ratings through it."""
     from zoneinfo import ZoneInfo
 
-    from feedback.db import write
-    from feedback.ratings import for_export, on_days
+    from feedback.counts.ratings import for_export, on_days
+    from feedback.storage.db import write
     old = database_at(db_path, 20)
     with write(old):
         for day, score in (("2026-10-31", 1), ("2026-11-01", 5), ("2026-11-01", 2), ("2026-11-02", 3)):
@@ -286,9 +286,30 @@ def test_references_are_checked_after_a_table_is_rebuilt_only(db_path):
 
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
 def test_a_days_number_is_the_one_its_index_keys(day):
-    """The day index is reached with values worked out in Python (feedback.ratings.day_number):
+    """The day index is reached with values worked out in Python (feedback.counts.ratings.day_number):
     they must be the numbers SQLite's expression gives the stored text."""
     import sqlite3
     stored = sqlite3.connect(":memory:").execute(
         f"SELECT {schema.DAY_NUMBER.format(day='?')}", [day.isoformat()]).fetchone()[0]
     assert stored == day_number(day)
+
+
+def test_schema_sql_is_what_the_migrations_make(db_path):
+    """schema.sql is how a reader sees the schema at once: `make schema` writes it afresh after a
+    migration is added, and this fails until it has."""
+    fresh = connect(db_path)
+    schema.migrate(fresh)
+    written = schema.CURRENT.read_text(encoding="utf-8")
+    assert written.split("\n", 2)[2] == schema.dump(fresh), "run `make schema`"
+    assert f"(version {len(schema.MIGRATIONS)})" in written.splitlines()[0]
+
+
+def test_the_migrations_run_in_the_order_of_their_numbers():
+    numbers = [int(path.name[1:3]) for path in sorted(schema.MIGRATIONS_DIR.glob("v*.sql"))]
+    assert numbers == list(range(1, len(schema.MIGRATIONS) + 1))
+
+
+def test_the_day_index_is_keyed_by_the_day_number_queries_name_it_by():
+    """A query reaches the ratings' day index only through the very expression that keys it."""
+    index = f"CREATE INDEX ratings_day_number ON ratings ({schema.DAY_NUMBER.format(day='day')}, rated_at)"
+    assert index in schema.MIGRATIONS[20]

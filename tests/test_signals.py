@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from feedback import signals
-from feedback.signals import Rating
-from test_staff import csrf_from, make_user, sign_in  # noqa: F401 (fixture)
+from feedback.followup import signals
+from feedback.followup.signals import Rating
+from support import csrf_from, sign_in
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 
@@ -108,8 +108,8 @@ def test_the_nights_scan_brings_signals_to_the_api_and_the_page_with_an_exclude_
 def test_a_burst_across_midnight_is_kept_once_on_the_day_it_ended(app, runner, db, stations_loaded):
     """Ten ratings from 23:55 to 00:04 local time: the scan of the first day does not see a
     burst end on it; the scan of the second does; scanning a day again replaces what it kept."""
-    from feedback import ratings
-    from feedback.db import write
+    from feedback.counts import ratings
+    from feedback.storage.db import write
 
     tz = app.config["TIMEZONE"]
     start = datetime(2026, 11, 26, 23, 55, tzinfo=tz)
@@ -128,9 +128,9 @@ def test_a_station_is_kept_alive_by_two_phones_but_not_by_three_or_one_without_a
         app, runner, db, write_file):
     """The scan's single_device rule reads each station only as far as a third device; what it
     finds is the rule over all of the station's counted ratings of the 90 days."""
-    from feedback import devices, ratings
-    from feedback.counting import exclude_rating
-    from feedback.db import write
+    from feedback.counts import devices, ratings
+    from feedback.counts.counting import exclude_rating
+    from feedback.storage.db import write
 
     tz, now = app.config["TIMEZONE"], datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
     csv = "code,name,district,tier,kind\n" + "".join(
@@ -171,8 +171,8 @@ def test_signals_are_for_inspectors_and_admins(client, runner, make_user):
 def test_the_signals_page_shows_fifty_at_a_time(app, inspector, runner, db, write_file):
     """A rollout where sixty stations have each been rated once, by one phone: sixty stations
     kept alive by it, and one phone at many stations."""
-    from feedback import devices, ratings
-    from feedback.db import write
+    from feedback.counts import devices, ratings
+    from feedback.storage.db import write
 
     csv = "code,name,district,tier,kind\n" + "".join(
         f"R-{n:02d},驿站{n},黄浦区,city,fixed\n" for n in range(60))

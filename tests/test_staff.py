@@ -7,26 +7,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def make_user(runner, monkeypatch, stations_loaded):
-    def make(username, role, *extra):
-        monkeypatch.setenv("FEEDBACK_PASSWORD", PASSWORD)
-        result = runner.invoke(args=["users", "create", "--username", username, "--role", role, *extra])
-        assert result.exit_code == 0, result.output
-    return make
-
-
-def csrf_from(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, username, password=PASSWORD, next_path=""):
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    return client.post("/login" + next_path, data={"username": username, "password": password,
-                                                   "csrf_token": token})
+from support import PASSWORD, csrf_from, sign_in
 
 
 def test_login_form_has_username_and_password_fields(client):

@@ -3,37 +3,7 @@ import re
 
 import pytest
 
-from test_staff import PASSWORD, csrf_from, sign_in
-
-RATINGS = """station_code,rated_at,score,comment
-ST-001,2026-11-01T00:00:00+08:00,5,first instant of November
-ST-001,2026-11-10T12:00:00,2,脏
-ST-001,2026-11-27T23:59:59,4,last of the 27th
-ST-002,2026-11-05T12:00:00,3,
-ST-001,2026-09-15T12:00:00,4,in the window of the scan
-ST-002,2026-10-15T12:00:00,4,in the window of the scan
-"""
-
-
-@pytest.fixture
-def staff(runner, write_file, stations_loaded, monkeypatch):
-    """Accounts of every role and a token each; ST-003 flagged (never rated, opened long ago)."""
-    opened = "code,name,district,tier,kind,opened_on\nST-003,银行网点驿站,静安区,city,partner,2023-05-01\n"
-    runner.invoke(args=["stations", "import", write_file("o.csv", opened)])
-    runner.invoke(args=["ratings", "import", write_file("r.csv", RATINGS)])
-    monkeypatch.setenv("FEEDBACK_PASSWORD", PASSWORD)
-    tokens = {}
-    for username, role, *extra in (("ins", "inspector"), ("adm", "admin"),
-                                   ("pd", "district", "--district", "浦东新区"),
-                                   ("mgr", "manager", "--station", "ST-001")):
-        runner.invoke(args=["users", "create", "--username", username, "--role", role, *extra])
-        tokens[username] = runner.invoke(args=["users", "token", "--username", username]).output.strip()
-    assert runner.invoke(args=["downgrade", "scan", "--as-of", "2026-11-28"]).exit_code == 0
-    return tokens
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
+from support import bearer, csrf_from, sign_in
 
 
 @pytest.mark.parametrize("path", ["/api/v1/stations", "/api/v1/stations/ST-001/ratings",

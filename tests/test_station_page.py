@@ -4,9 +4,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from feedback.visits import CHECKLIST
-from test_browser import signed_in_phone
-from test_staff import PASSWORD, csrf_from, make_user, sign_in  # noqa: F401 (fixture)
+from feedback.followup.visits import CHECKLIST
+from support import PASSWORD, csrf_from, sign_in, signed_in_phone
 
 ALL_PASS = {key: "pass" for key in CHECKLIST}
 

@@ -2,9 +2,8 @@
 import csv
 import io
 
-from conftest import STATIONS_CSV
-
-from feedback import stations
+from feedback.places import stations
+from support import STATIONS_CSV
 
 
 def station_codes(db):

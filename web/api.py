@@ -5,11 +5,14 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from feedback import cases, clock, counting, signals, stations, visits
+from feedback import clock
 from feedback.accounts import visible_stations_sql
 from feedback.clock import local_iso, parse_day
-from feedback.db import get_db, write
-from feedback.ratings import between_days, count_between
+from feedback.counts import counting
+from feedback.counts.ratings import between_days, count_between
+from feedback.followup import cases, signals, visits
+from feedback.places import stations
+from feedback.storage.db import get_db, write
 from jobs import downgrade
 from jobs import health as service_health
 from web.auth import current_user, staff_required, visible_case, visible_station

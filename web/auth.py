@@ -11,15 +11,18 @@ import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from feedback import cases, clock, devices, events, stations
-from feedback.accounts import (MIN_PASSWORD, PasswordRefused, can_see, hash_token,
-                               password_matches, set_password, unknown_user_hash, user_by)
+from feedback import clock, events
+from feedback.accounts import (MIN_PASSWORD, PasswordRefused, can_see, hash_token, password_matches,
+                               set_password, unknown_user_hash, user_by)
 from feedback.clock import from_utc_text, to_utc_text
-from feedback.db import get_db, write
+from feedback.counts import devices
+from feedback.followup import cases
+from feedback.places import stations
+from feedback.storage.db import get_db, write
+from web import browser
 from web.views import WORKER_PATHS
 
 bp = Blueprint("auth", __name__)
@@ -75,7 +78,7 @@ def wait_after(failures: int) -> timedelta:
 
 
 def throttle_keys(username: str) -> list[str]:
-    return [f"user:{username.casefold()}", f"address:{devices.address_key()}"]
+    return [f"user:{username.casefold()}", f"address:{browser.address_key()}"]
 
 
 def sign_in_wait(db, keys: list[str], now: datetime) -> timedelta:
@@ -204,11 +207,11 @@ def login():
     if succeeded:
         response = redirect(safe_next(request.args.get("next")), 303)
         # this browser's ratings are a staff member's from now on: kept, never counted
-        hashed = devices.remember(response)
+        hashed = browser.remember(response)
         with write(db):
             devices.mark_staff(db, hashed, now)
         return response
-    events.record("sign_in_failed", username=username[:40], client=devices.address_key(),
+    events.record("sign_in_failed", username=username[:40], client=browser.address_key(),
                   known=user is not None)
     error = "用户名或密码不正确 / Wrong username or password"
     return render_template("login.html", error=error), 401

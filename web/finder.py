@@ -7,8 +7,10 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, abort, jsonify, request, stream_with_context, url_for
 
-from feedback import clock, finder, i18n
-from feedback.db import get_db
+from feedback import clock
+from feedback.places import finder
+from feedback.storage.db import get_db
+from web import browser
 from web.views import WorkerError, render_page
 
 bp = Blueprint("finder", __name__)
@@ -58,7 +60,7 @@ def near():
         open_now=asked.open_now or not request.args,
         next_page=near_url(page=page + 1) if more else None,
         amap_url=finder.amap_url, geo_uri=finder.geo_uri,
-        switch_href=near_url(lang="en" if i18n.choose() == "zh" else "zh"))
+        switch_href=near_url(lang="en" if browser.language() == "zh" else "zh"))
 
 
 @bp.route("/api/v1/public/stations")

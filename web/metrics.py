@@ -14,7 +14,7 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
 from prometheus_client.core import GaugeMetricFamily
 
 from feedback.clock import from_utc_text
-from feedback.db import get_db
+from feedback.storage.db import get_db
 
 bp = Blueprint("metrics", __name__)
 

@@ -1,5 +1,5 @@
 """The OpenAPI 3 description of /api/v1."""
-from feedback.visits import CHECKLIST
+from feedback.followup.visits import CHECKLIST
 
 
 def _ref(name: str) -> dict:

@@ -3,9 +3,9 @@ import io
 
 from flask import Blueprint, Response
 
-from web.auth import staff_required, visible_station
 from qr import codes, posters
 from qr.links import station_url
+from web.auth import staff_required, visible_station
 
 bp = Blueprint("qr", __name__)
 

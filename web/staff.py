@@ -9,18 +9,20 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    request, url_for)
 from markupsafe import Markup
 
-from feedback import cases, clock, counting, scale, signals
 from feedback import charts as charts_geometry
-from feedback import stations as station_rules
-from feedback import visits as visits_rules
+from feedback import clock
 from feedback.accounts import visible_stations_sql
 from feedback.clock import add_months, from_epoch, local_iso, month_start, parse_day
-from feedback.db import get_db, write
+from feedback.counts import counting, scale
+from feedback.counts.ratings import between_days
+from feedback.followup import cases, signals
+from feedback.followup import visits as visits_rules
 from feedback.i18n import TIER_LABELS
 from feedback.imports import neutralise_formula
-from feedback.ratings import between_days
-from feedback.stations import summaries
-from feedback.stations import summary as summary_of
+from feedback.places import stations as station_rules
+from feedback.places.stations import summaries
+from feedback.places.stations import summary as summary_of
+from feedback.storage.db import get_db, write
 from jobs import downgrade, reports, tasks
 from jobs.digest import sum_counts
 from web.auth import current_user, staff_required, visible_case, visible_station

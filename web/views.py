@@ -12,14 +12,17 @@ from flask import (Blueprint, Response, current_app, make_response, redirect, re
                    request, url_for)
 from werkzeug.exceptions import HTTPException
 
-from feedback import cases, clock, counting, devices, events, finder, geo, i18n, scale, stations
+from feedback import clock, events, i18n
 from feedback.clock import local_day
-from feedback.db import get_db, once_key, write
-from feedback.ratings import (MAX_COMMENT, REASONS, add_details, has_control_characters,
-                              normalise_newlines, rating_of_once_key, record)
-from feedback.scale import LABELS, SCORES, is_bad
+from feedback.counts import counting, scale
+from feedback.counts.ratings import (MAX_COMMENT, REASONS, add_details, has_control_characters,
+                                     normalise_newlines, rating_of_once_key, record)
+from feedback.counts.scale import LABELS, SCORES, is_bad
+from feedback.followup import cases
+from feedback.places import finder, geo, stations
+from feedback.storage.db import get_db, once_key, write
 from qr import links
-from web import metrics
+from web import browser, metrics
 
 bp = Blueprint("feedback", __name__)
 
@@ -51,7 +54,7 @@ class WorkerError(HTTPException):
 
 def render_page(template: str, status: int = 200, **context):
     """Render a worker page in the chosen language, remembering an explicit choice."""
-    lang = i18n.choose()
+    lang = browser.language()
     response = make_response(
         render_template(template, lang=lang, t=partial(i18n.translate, lang), **context), status)
     if request.args.get("lang") in i18n.LANGUAGES:
@@ -80,7 +83,7 @@ def rate(code: str, token: str):
     station = station_for_link(code, token)
     if request.method != "POST":  # GET, and HEAD with it
         response = render_form(station, key=secrets.token_urlsafe(16))
-        devices.remember(response)
+        browser.remember(response)
         return response
 
     form = request.form
@@ -98,7 +101,7 @@ def rate(code: str, token: str):
 
     score = int(score_text)
     db, now, tz = get_db(), clock.now(), current_app.config["TIMEZONE"]
-    hashed = devices.this_browser()  # None without a genuine cookie: it counts, as it must
+    hashed = browser.this_browser()  # None without a genuine cookie: it counts, as it must
     with write(db):
         device_id, held = counting.device_and_hold(db, hashed, station["id"], local_day(now, tz),
                                                    now)
@@ -119,7 +122,7 @@ def rate(code: str, token: str):
         query["lang"] = form["lang"]
     response = Response(status=303, headers={"Location": f"{request.path}/thanks?{urlencode(query)}"})
     if hashed is None:
-        devices.remember(response)
+        browser.remember(response)
     return response
 
 
@@ -138,7 +141,7 @@ def read_details(form) -> tuple[str, tuple[str, ...], str | None]:
 
 
 def render_form(station: dict, key: str, error: str | None = None, status: int = 200):
-    lang = i18n.choose()
+    lang = browser.language()
     response = render_page("rate.html", status, station=station, key=key, error=error,
                            scores=SCORES, labels=LABELS[lang], faces=scale.FACES,
                            face_eyes=scale.FACE_EYES, face_eye_radius=scale.FACE_EYE_RADIUS,
@@ -182,7 +185,7 @@ def rating_for_details(station: dict, pass_text: str | None) -> dict:
                               WHERE ratings.id = ?""", [rating_id]), None)
     if rating is None or rating["station_id"] != station["id"]:
         raise WorkerError(403, "not_yours")
-    if rating["key_hash"] is not None and rating["key_hash"] != devices.this_browser():
+    if rating["key_hash"] is not None and rating["key_hash"] != browser.this_browser():
         raise WorkerError(403, "not_yours")
     if clock.now().timestamp() - issued > DETAILS_WINDOW.total_seconds():
         raise WorkerError(410, "too_late")
@@ -243,7 +246,7 @@ def favicon():
 def refused(code: str, reason: str) -> None:
     """A rating post refused: counted in /metrics and logged, with why (never what it said)."""
     metrics.RATINGS_REFUSED.labels(reason=reason).inc()
-    events.record("rating_refused", station=code, reason=reason, client=devices.address_key())
+    events.record("rating_refused", station=code, reason=reason, client=browser.address_key())
 
 
 @bp.app_errorhandler(WorkerError)
@@ -251,7 +254,7 @@ def worker_error(error: WorkerError):
     if request.endpoint == "feedback.rate" and request.method == "POST":
         refused(request.view_args.get("code", ""), error.message_key)
     return render_page("error.html", error.code,
-                       message=i18n.translate(i18n.choose(), error.message_key))
+                       message=i18n.translate(browser.language(), error.message_key))
 
 
 @bp.app_errorhandler(HTTPException)
@@ -267,9 +270,9 @@ def http_error(error: HTTPException):
         response.headers.extend(headers)
         return response
     if error.code in (404, 405):
-        message = i18n.translate(i18n.choose(), "page_not_found")
+        message = i18n.translate(browser.language(), "page_not_found")
     elif error.code == 413:
-        message = i18n.translate(i18n.choose(), "too_large")
+        message = i18n.translate(browser.language(), "too_large")
         if request.endpoint == "feedback.rate":
             refused(request.view_args.get("code", ""), "too_large")
     else:
@@ -283,4 +286,4 @@ def http_error(error: HTTPException):
 def server_error(error):
     if request.path.startswith("/api/"):
         return {"error": "Internal Server Error"}, 500
-    return render_page("error.html", 500, message=i18n.translate(i18n.choose(), "server_error"))
+    return render_page("error.html", 500, message=i18n.translate(browser.language(), "server_error"))

@@ -11,8 +11,8 @@ MAX_PARTS messages a day, the last ending with the link to the web page.
 import re
 import unicodedata
 
+from feedback.counts.scale import LABELS
 from feedback.i18n import TEXT
-from feedback.scale import LABELS
 
 # Characters that mean something in WeCom, DingTalk, Feishu or Slack markup.
 FULL_WIDTH = str.maketrans({

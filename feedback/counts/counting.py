@@ -1,13 +1,13 @@
 """One phone, one counted vote: which ratings count, and inspectors' exclusions.
 
 ``held_reason`` is the rule at the moment a rating is made. Exclusions hold ratings later; the
-rollups follow by trigger (feedback/schema.py), so every figure reads counted ratings only.
+rollups follow by trigger (feedback/storage/schema.py), so every figure reads counted ratings only.
 """
 from datetime import date, datetime
 
-from feedback import devices
 from feedback.clock import to_utc_text
-from feedback.ratings import between_days
+from feedback.counts import devices
+from feedback.counts.ratings import between_days
 
 REPEAT, STAFF_DEVICE, EXCLUDED = "repeat", "staff_device", "excluded"
 MAX_REASON = 1000

@@ -8,7 +8,7 @@ day it opened (or was reopened), and overdue once that day has passed unresolved
 from datetime import date, datetime, timedelta
 
 from feedback.clock import from_utc_text, local_day, to_utc_text
-from feedback.workdays import add_working_days
+from feedback.followup.workdays import add_working_days
 
 MAX_TEXT = 1000
 REOPEN_DAYS = 14

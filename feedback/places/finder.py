@@ -4,7 +4,7 @@ GeoJSON feed a city's app polls.
 A finder's question is checked once (``read_question``) for the page and the JSON alike.
 ``nearest`` asks the R*Tree (``station_places``, kept by triggers) for the stations in a box
 around the phone, growing the box until it holds enough, and measures true distances between
-WGS-84 points (feedback/geo.py); the box itself is drawn in the stations' GCJ-02.
+WGS-84 points (feedback/places/geo.py); the box itself is drawn in the stations' GCJ-02.
 """
 import hashlib
 import json
@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from feedback import geo, hours, i18n, stations
+from feedback import i18n
 from feedback.clock import from_utc_text
+from feedback.places import geo, hours, stations
 
 MAX_RADIUS_M = 50_000
 DEFAULT_LIMIT = 10

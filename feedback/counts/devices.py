@@ -7,28 +7,18 @@ import hmac
 import secrets
 from datetime import datetime
 
-from flask import current_app, request
-
 from feedback.clock import to_utc_text
 
-COOKIE = "device"
-COOKIE_AGE = 2 * 365 * 24 * 3600
 
-
-def _mac(secret: str, purpose: str, value: str) -> bytes:
+def mac(secret: str, purpose: str, value: str) -> bytes:
+    """A keyed hash of ``value`` for one ``purpose``: a cookie's signature, a device's key."""
     return hmac.new(secret.encode(), f"{purpose}\x1f{value}".encode(), hashlib.sha256).digest()
-
-
-def address_key() -> str:
-    """The client's address as a keyed hash: enough to throttle and to log by, never the
-    address itself."""
-    return _mac(current_app.config["SECRET_KEY"], "address", request.remote_addr or "").hex()[:20]
 
 
 def new_cookie_value(secret: str) -> str:
     """A fresh device id with its signature, for the cookie."""
     random_id = secrets.token_urlsafe(16)
-    signature = base64.urlsafe_b64encode(_mac(secret, "device-cookie", random_id)[:12]).decode()
+    signature = base64.urlsafe_b64encode(mac(secret, "device-cookie", random_id)[:12]).decode()
     return f"{random_id}.{signature}"
 
 
@@ -37,33 +27,13 @@ def id_from_cookie(secret: str, value: str | None) -> str | None:
     if not value or value.count(".") != 1:
         return None
     random_id, signature = value.split(".")
-    expected = base64.urlsafe_b64encode(_mac(secret, "device-cookie", random_id)[:12]).decode()
+    expected = base64.urlsafe_b64encode(mac(secret, "device-cookie", random_id)[:12]).decode()
     return random_id if hmac.compare_digest(signature.encode(), expected.encode()) else None
 
 
 def key_hash(secret: str, random_id: str) -> str:
     """What the database keeps of a device id: a keyed hash, useless without the secret key."""
-    return _mac(secret, "device", random_id).hex()[:32]
-
-
-def this_browser() -> str | None:
-    """The keyed hash of this request's device, or None when it brought no genuine cookie."""
-    secret = current_app.config["SECRET_KEY"]
-    random_id = id_from_cookie(secret, request.cookies.get(COOKIE))
-    return key_hash(secret, random_id) if random_id else None
-
-
-def remember(response) -> str:
-    """Give a browser without a genuine device cookie a new one (first-party, HttpOnly,
-    SameSite=Lax, Secure on https); the keyed hash of this browser's device, old or new."""
-    hashed = this_browser()
-    if hashed is None:
-        secret = current_app.config["SECRET_KEY"]
-        value = new_cookie_value(secret)
-        response.set_cookie(COOKIE, value, max_age=COOKIE_AGE, httponly=True, samesite="Lax",
-                            secure=current_app.config["BASE_URL"].startswith("https://"))
-        hashed = key_hash(secret, id_from_cookie(secret, value))
-    return hashed
+    return mac(secret, "device", random_id).hex()[:32]
 
 
 def find_or_add(db, hashed: str, now: datetime) -> dict:

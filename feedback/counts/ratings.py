@@ -5,10 +5,10 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlite_utils import Database
 
-from feedback import rollups
 from feedback.clock import local_day, local_iso, sql_utc_text, to_epoch, to_utc_text
-from feedback.db import once_key as stored_once_key
-from feedback.schema import DAY_NUMBER
+from feedback.counts import rollups
+from feedback.storage.db import once_key as stored_once_key
+from feedback.storage.schema import DAY_NUMBER
 
 MAX_COMMENT = 500          # what the form accepts
 MAX_IMPORTED_COMMENT = 2000  # an earlier system may have kept longer ones; refuse rather than cut
@@ -93,8 +93,8 @@ def record(db: Database, *, station_id: int, rated_at: datetime, score: int, com
            reasons: tuple[str, ...] = (), source: str, once_key: str | None, tz,
            device_id: int | None = None, held_reason: str | None = None) -> int | None:
     """Insert one rating (the rollups follow by trigger); its id, or None if ``once_key`` (text,
-    kept hashed for ONCE_KEY_DAYS: feedback.db.once_key) came before. ``held_reason``
-    (feedback.counting) keeps it out of the counts.
+    kept hashed for ONCE_KEY_DAYS: feedback.storage.db.once_key) came before. ``held_reason``
+    (feedback.counts.counting) keeps it out of the counts.
 
     Call inside write().
     """

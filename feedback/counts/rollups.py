@@ -1,6 +1,6 @@
 """The rollups against the ratings: a recount to check them by, and a rebuild from the ratings.
 
-Triggers keep the rollups (feedback/schema.py) in each rating's own transaction. This is for
+Triggers keep the rollups (feedback/storage/schema.py) in each rating's own transaction. This is for
 what triggers cannot answer (a database restored, migrated or mended by hand), and add_up() does
 their work set-based for many ratings at once (an import, a rebuild): a nation's tens of millions
 of station-days would take the better part of an hour through the triggers one by one.
@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from feedback.clock import EARLIEST_DAY, LATEST_DAY, sql_utc_text
-from feedback.schema import DAY_NUMBER
+from feedback.storage.schema import DAY_NUMBER
 
 COUNTS = "n1, n2, n3, n4, n5"
 COUNTED = ("held_reason IS NULL AND NOT EXISTS "

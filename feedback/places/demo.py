@@ -1,6 +1,6 @@
 """Demo stations for a first run, clearly marked as such."""
-from feedback import stations
-from feedback.db import write
+from feedback.places import stations
+from feedback.storage.db import write
 
 DEMO_STATIONS = [
     {"code": "DEMO-001", "name": "【演示】人民广场户外劳动者驿站", "district": "黄浦区",

@@ -1,15 +1,5 @@
-"""The schema, as ordered migrations. PRAGMA user_version records how many have run.
+-- Made by `make schema` from migrations/ (version 21): do not edit.
 
-Append a migration to change the schema; never edit one that has shipped, because
-databases in the field were built by it.
-"""
-import sqlite3
-
-from sqlite_utils import Database
-
-from feedback.db import write
-
-V1_STATIONS_RATINGS_ROLLUPS = """
 CREATE TABLE stations (
     id          INTEGER PRIMARY KEY,
     code        TEXT NOT NULL UNIQUE,
@@ -26,24 +16,8 @@ CREATE TABLE stations (
     is_demo     INTEGER NOT NULL DEFAULT 0,
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
-);
+, link_version INTEGER NOT NULL DEFAULT 1, hours TEXT NOT NULL DEFAULT '');
 
-CREATE TABLE ratings (
-    id          INTEGER PRIMARY KEY,
-    station_id  INTEGER NOT NULL REFERENCES stations (id),
-    rated_at    TEXT NOT NULL,             -- UTC, see feedback.clock
-    day         TEXT NOT NULL,             -- the local day in FEEDBACK_TIMEZONE
-    score       INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
-    comment     TEXT NOT NULL DEFAULT '',
-    reasons     TEXT NOT NULL DEFAULT '',  -- ';'-separated reason keys
-    source      TEXT NOT NULL CHECK (source IN ('form', 'import')),
-    once_key    TEXT UNIQUE                -- a resent form or re-imported row counts once
-);
-CREATE INDEX ratings_station_rated_at ON ratings (station_id, rated_at);
-CREATE INDEX ratings_day ON ratings (day);
-
--- Rollups, kept by the trigger below in the rating's own transaction, so that summaries
--- never rescan the history and no writer can forget them.
 CREATE TABLE station_days (
     station_id  INTEGER NOT NULL REFERENCES stations (id),
     day         TEXT NOT NULL,
@@ -51,45 +25,14 @@ CREATE TABLE station_days (
     n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (station_id, day)
 ) WITHOUT ROWID;
-CREATE INDEX station_days_day ON station_days (day);
 
 CREATE TABLE station_totals (
     station_id     INTEGER PRIMARY KEY REFERENCES stations (id),
     n1 INTEGER NOT NULL DEFAULT 0, n2 INTEGER NOT NULL DEFAULT 0, n3 INTEGER NOT NULL DEFAULT 0,
     n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0,
     last_rated_at  TEXT
-);
+, held INTEGER NOT NULL DEFAULT 0);
 
-CREATE TRIGGER ratings_roll_up AFTER INSERT ON ratings BEGIN
-    INSERT INTO station_days (station_id, day, n1, n2, n3, n4, n5)
-    VALUES (NEW.station_id, NEW.day, NEW.score = 1, NEW.score = 2, NEW.score = 3,
-            NEW.score = 4, NEW.score = 5)
-    ON CONFLICT (station_id, day) DO UPDATE SET
-        n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
-        n4 = n4 + excluded.n4, n5 = n5 + excluded.n5;
-    INSERT INTO station_totals (station_id, n1, n2, n3, n4, n5, last_rated_at)
-    VALUES (NEW.station_id, NEW.score = 1, NEW.score = 2, NEW.score = 3,
-            NEW.score = 4, NEW.score = 5, NEW.rated_at)
-    ON CONFLICT (station_id) DO UPDATE SET
-        n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
-        n4 = n4 + excluded.n4, n5 = n5 + excluded.n5,
-        last_rated_at = max(coalesce(last_rated_at, ''), excluded.last_rated_at);
-END;
-
-CREATE TRIGGER ratings_are_append_only_update BEFORE UPDATE ON ratings BEGIN
-    SELECT RAISE(ABORT, 'ratings are append-only');
-END;
-CREATE TRIGGER ratings_are_append_only_delete BEFORE DELETE ON ratings BEGIN
-    SELECT RAISE(ABORT, 'ratings are append-only');
-END;
-"""
-
-# A station's QR links carry this version; `stations reissue` bumps it to retire old posters.
-V2_LINK_VERSIONS = """
-ALTER TABLE stations ADD COLUMN link_version INTEGER NOT NULL DEFAULT 1;
-"""
-
-V3_STAFF = """
 CREATE TABLE users (
     id             INTEGER PRIMARY KEY,
     username       TEXT NOT NULL UNIQUE,
@@ -98,16 +41,15 @@ CREATE TABLE users (
     district       TEXT,                  -- for role 'district'
     station_code   TEXT,                  -- for role 'manager'
     created_at     TEXT NOT NULL
-);
+, disabled_at TEXT);
+
 CREATE TABLE api_tokens (
     id          INTEGER PRIMARY KEY,
     user_id     INTEGER NOT NULL REFERENCES users (id),
     token_hash  TEXT NOT NULL UNIQUE,     -- sha256 of the token; the token itself is shown once
     created_at  TEXT NOT NULL
-);
-"""
+, revoked_at TEXT);
 
-V4_DIGESTS_AND_FLAGS = """
 CREATE TABLE channels (
     id          INTEGER PRIMARY KEY,
     kind        TEXT NOT NULL CHECK (kind IN ('wecom', 'dingtalk', 'feishu', 'slack', 'webhook', 'email')),
@@ -117,7 +59,6 @@ CREATE TABLE channels (
     created_at  TEXT NOT NULL
 );
 
--- One row per digest day and channel: the unique key is what makes delivery happen once.
 CREATE TABLE deliveries (
     id               INTEGER PRIMARY KEY,
     channel_id       INTEGER NOT NULL REFERENCES channels (id),
@@ -128,13 +69,12 @@ CREATE TABLE deliveries (
     last_error       TEXT,
     next_attempt_at  TEXT NOT NULL,
     claimed_until    TEXT,                         -- a sender holds the row while it posts
-    sent_at          TEXT,
+    sent_at          TEXT, parts TEXT, claim_token TEXT,
     UNIQUE (channel_id, day)
 );
+
 CREATE INDEX deliveries_pending ON deliveries (status, next_attempt_at);
 
--- Scheduled runs: one row per job and key (a day), taken as a lease by whichever process
--- gets there first, so several web workers and a scheduler process run each job once.
 CREATE TABLE job_runs (
     job          TEXT NOT NULL,
     key          TEXT NOT NULL,
@@ -155,9 +95,9 @@ CREATE TABLE flags (
     status         TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'confirmed', 'dismissed')),
     UNIQUE (station_id, window_start)
 );
+
 CREATE INDEX flags_status ON flags (status);
 
--- Who changed what about a station, when and why; never updated, never deleted.
 CREATE TABLE station_history (
     id          INTEGER PRIMARY KEY,
     station_id  INTEGER NOT NULL REFERENCES stations (id),
@@ -168,20 +108,9 @@ CREATE TABLE station_history (
     to_tier     TEXT,
     reason      TEXT NOT NULL DEFAULT ''
 );
+
 CREATE INDEX station_history_station ON station_history (station_id, at);
-"""
 
-# The digest as first rendered for a delivery, so every retry sends the same messages.
-V5_DELIVERY_PARTS = """
-ALTER TABLE deliveries ADD COLUMN parts TEXT;  -- JSON list of the messages
-"""
-
-# Staff accounts that hold: sessions kept on the server (so logout and a new password end them),
-# disabled users, revoked tokens, sign-in failures for throttling; and delivery claims with a
-# token, so only the claim's holder writes to a delivery.
-V6_ACCOUNTS_AND_CLAIMS = """
-ALTER TABLE users ADD COLUMN disabled_at TEXT;
-ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT;
 CREATE TABLE staff_sessions (
     id_hash     TEXT PRIMARY KEY,          -- sha256 of the id in the signed session cookie
     user_id     INTEGER NOT NULL REFERENCES users (id),
@@ -189,21 +118,16 @@ CREATE TABLE staff_sessions (
     expires_at  TEXT NOT NULL,
     ended_at    TEXT                       -- set by logout, a new password or disabling
 );
+
 CREATE INDEX staff_sessions_user ON staff_sessions (user_id);
+
 CREATE TABLE sign_in_failures (
     key  TEXT NOT NULL,                    -- 'user:NAME' or 'address:KEYED-HASH'
     at   TEXT NOT NULL
 );
-CREATE INDEX sign_in_failures_key ON sign_in_failures (key, at);
-ALTER TABLE deliveries ADD COLUMN claim_token TEXT;
-"""
 
-# Counting: one phone, one counted vote. A device is known by a random cookie, stored only as a
-# keyed hash. A rating held at insert (a repeat that day, a staff device) or excluded later by an
-# inspector is kept but not counted: the rollups hold counted ratings only, and their `held`
-# column what was kept aside. Details (comment, reasons) sent after a one-tap rating are a row
-# of their own; ratings stay append-only.
-V7_COUNTING = """
+CREATE INDEX sign_in_failures_key ON sign_in_failures (key, at);
+
 CREATE TABLE devices (
     id           INTEGER PRIMARY KEY,
     key_hash     TEXT NOT NULL UNIQUE,        -- HMAC of the cookie's random id
@@ -211,11 +135,6 @@ CREATE TABLE devices (
     staff_since  TEXT,                        -- a staff member signed in on this browser
     created_at   TEXT NOT NULL
 );
-ALTER TABLE ratings ADD COLUMN device_id INTEGER REFERENCES devices (id);
-ALTER TABLE ratings ADD COLUMN held_reason TEXT CHECK (held_reason IN ('repeat', 'staff_device'));
--- the repeat rule's lookup: this device, this day, this station
-CREATE INDEX ratings_device ON ratings (device_id, day, station_id) WHERE device_id IS NOT NULL;
-ALTER TABLE station_totals ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE rating_details (
     rating_id  INTEGER PRIMARY KEY REFERENCES ratings (id),   -- at most once per rating
@@ -223,9 +142,11 @@ CREATE TABLE rating_details (
     reasons    TEXT NOT NULL DEFAULT '',
     added_at   TEXT NOT NULL
 );
+
 CREATE TRIGGER rating_details_are_append_only_update BEFORE UPDATE ON rating_details BEGIN
     SELECT RAISE(ABORT, 'rating details are append-only');
 END;
+
 CREATE TRIGGER rating_details_are_append_only_delete BEFORE DELETE ON rating_details BEGIN
     SELECT RAISE(ABORT, 'rating details are append-only');
 END;
@@ -244,82 +165,15 @@ CREATE TABLE exclusions (
     lifted_by    TEXT,
     lift_reason  TEXT
 );
--- the ratings an exclusion holds while it is in force (removed when it is lifted)
+
 CREATE TABLE excluded_ratings (
     rating_id     INTEGER NOT NULL REFERENCES ratings (id),
     exclusion_id  INTEGER NOT NULL REFERENCES exclusions (id),
     PRIMARY KEY (rating_id, exclusion_id)
 ) WITHOUT ROWID;
+
 CREATE INDEX excluded_ratings_exclusion ON excluded_ratings (exclusion_id);
 
-CREATE VIEW counted_ratings AS
-    SELECT * FROM ratings WHERE held_reason IS NULL
-       AND NOT EXISTS (SELECT 1 FROM excluded_ratings WHERE rating_id = ratings.id);
-
-DROP TRIGGER ratings_roll_up;
-CREATE TRIGGER ratings_roll_up AFTER INSERT ON ratings WHEN NEW.held_reason IS NULL BEGIN
-    INSERT INTO station_days (station_id, day, n1, n2, n3, n4, n5)
-    VALUES (NEW.station_id, NEW.day, NEW.score = 1, NEW.score = 2, NEW.score = 3,
-            NEW.score = 4, NEW.score = 5)
-    ON CONFLICT (station_id, day) DO UPDATE SET
-        n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
-        n4 = n4 + excluded.n4, n5 = n5 + excluded.n5;
-    INSERT INTO station_totals (station_id, n1, n2, n3, n4, n5, last_rated_at)
-    VALUES (NEW.station_id, NEW.score = 1, NEW.score = 2, NEW.score = 3,
-            NEW.score = 4, NEW.score = 5, NEW.rated_at)
-    ON CONFLICT (station_id) DO UPDATE SET
-        n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
-        n4 = n4 + excluded.n4, n5 = n5 + excluded.n5,
-        last_rated_at = max(coalesce(last_rated_at, ''), excluded.last_rated_at);
-END;
-
-CREATE TRIGGER ratings_held AFTER INSERT ON ratings WHEN NEW.held_reason IS NOT NULL BEGIN
-    INSERT INTO station_totals (station_id, held) VALUES (NEW.station_id, 1)
-    ON CONFLICT (station_id) DO UPDATE SET held = held + 1;
-END;
-
--- The first exclusion of a counted rating takes it out of the rollups.
-CREATE TRIGGER exclusion_takes_out AFTER INSERT ON excluded_ratings
-WHEN (SELECT held_reason IS NULL FROM ratings WHERE id = NEW.rating_id)
- AND (SELECT count(*) FROM excluded_ratings WHERE rating_id = NEW.rating_id) = 1
-BEGIN
-    UPDATE station_days SET
-        n1 = n1 - (score = 1), n2 = n2 - (score = 2), n3 = n3 - (score = 3),
-        n4 = n4 - (score = 4), n5 = n5 - (score = 5)
-    FROM (SELECT station_id AS sid, day AS d, score FROM ratings WHERE id = NEW.rating_id)
-    WHERE station_id = sid AND day = d;
-    UPDATE station_totals SET
-        n1 = n1 - (score = 1), n2 = n2 - (score = 2), n3 = n3 - (score = 3),
-        n4 = n4 - (score = 4), n5 = n5 - (score = 5), held = held + 1,
-        last_rated_at = (SELECT rated_at FROM counted_ratings
-                         WHERE counted_ratings.station_id = sid ORDER BY rated_at DESC LIMIT 1)
-    FROM (SELECT station_id AS sid, score FROM ratings WHERE id = NEW.rating_id)
-    WHERE station_id = sid;
-END;
-
--- When its last exclusion is lifted, a rating counts again.
-CREATE TRIGGER exclusion_puts_back AFTER DELETE ON excluded_ratings
-WHEN (SELECT held_reason IS NULL FROM ratings WHERE id = OLD.rating_id)
- AND NOT EXISTS (SELECT 1 FROM excluded_ratings WHERE rating_id = OLD.rating_id)
-BEGIN
-    UPDATE station_days SET
-        n1 = n1 + (score = 1), n2 = n2 + (score = 2), n3 = n3 + (score = 3),
-        n4 = n4 + (score = 4), n5 = n5 + (score = 5)
-    FROM (SELECT station_id AS sid, day AS d, score FROM ratings WHERE id = OLD.rating_id)
-    WHERE station_id = sid AND day = d;
-    UPDATE station_totals SET
-        n1 = n1 + (score = 1), n2 = n2 + (score = 2), n3 = n3 + (score = 3),
-        n4 = n4 + (score = 4), n5 = n5 + (score = 5), held = held - 1,
-        last_rated_at = max(coalesce(last_rated_at, ''), r_at)
-    FROM (SELECT station_id AS sid, score, rated_at AS r_at FROM ratings WHERE id = OLD.rating_id)
-    WHERE station_id = sid;
-END;
-"""
-
-# Weekly correction: a counted bad rating opens a follow-up case for its station, or joins the
-# station's open case; the case is due a number of working days after it opened. Every step of
-# a case is kept.
-V8_CASES = """
 CREATE TABLE cases (
     id           INTEGER PRIMARY KEY,
     station_id   INTEGER NOT NULL REFERENCES stations (id),
@@ -331,13 +185,17 @@ CREATE TABLE cases (
     resolved_by  TEXT,
     note         TEXT                        -- what was done
 );
+
 CREATE UNIQUE INDEX cases_one_open_per_station ON cases (station_id) WHERE status = 'open';
+
 CREATE INDEX cases_status_due ON cases (status, due_on);
+
 CREATE TABLE case_ratings (
     case_id    INTEGER NOT NULL REFERENCES cases (id),
     rating_id  INTEGER NOT NULL REFERENCES ratings (id),
     PRIMARY KEY (case_id, rating_id)
 ) WITHOUT ROWID;
+
 CREATE TABLE case_steps (
     id       INTEGER PRIMARY KEY,
     case_id  INTEGER NOT NULL REFERENCES cases (id),
@@ -348,17 +206,17 @@ CREATE TABLE case_steps (
     due_on   TEXT,                           -- the due day an opening or reopening set
     note     TEXT NOT NULL DEFAULT ''
 );
+
 CREATE INDEX case_steps_case ON case_steps (case_id, at);
+
 CREATE TRIGGER case_steps_are_append_only_update BEFORE UPDATE ON case_steps BEGIN
     SELECT RAISE(ABORT, 'case steps are append-only');
 END;
+
 CREATE TRIGGER case_steps_are_append_only_delete BEFORE DELETE ON case_steps BEGIN
     SELECT RAISE(ABORT, 'case steps are append-only');
 END;
-"""
 
-# Inspection visits (暗访 and third-party assessments), against the city's checklist.
-V9_VISITS = """
 CREATE TABLE visits (
     id          INTEGER PRIMARY KEY,
     station_id  INTEGER NOT NULL REFERENCES stations (id),
@@ -369,27 +227,22 @@ CREATE TABLE visits (
     failed      INTEGER NOT NULL,
     notes       TEXT NOT NULL DEFAULT ''
 );
+
 CREATE INDEX visits_station ON visits (station_id, at);
-"""
 
-# Opening hours, as the stations CSV gives them (feedback/hours.py); empty means unknown.
-V10_HOURS = """
-ALTER TABLE stations ADD COLUMN hours TEXT NOT NULL DEFAULT '';
-"""
-
-# The finder. station_places: an R*Tree over the listed stations' GCJ-02 points, kept by
-# triggers. station_feed: a version that every change a finder or the GeoJSON feed shows bumps
-# (its validators, ETag and Last-Modified, come from it; a re-import that changes nothing
-# leaves it alone). Its time is SQLite's: HTTP validators are wall-clock by nature.
-V11_FINDER = """
 CREATE VIRTUAL TABLE station_places USING rtree (id, min_lat, max_lat, min_lon, max_lon);
-INSERT INTO station_places
-    SELECT id, latitude, latitude, longitude, longitude FROM stations
-    WHERE status = 'listed' AND latitude IS NOT NULL AND longitude IS NOT NULL;
+
+CREATE TABLE "station_places_rowid"(rowid INTEGER PRIMARY KEY,nodeno);
+
+CREATE TABLE "station_places_node"(nodeno INTEGER PRIMARY KEY,data);
+
+CREATE TABLE "station_places_parent"(nodeno INTEGER PRIMARY KEY,parentnode);
+
 CREATE TRIGGER station_places_insert AFTER INSERT ON stations
     WHEN new.status = 'listed' AND new.latitude IS NOT NULL AND new.longitude IS NOT NULL BEGIN
     INSERT INTO station_places VALUES (new.id, new.latitude, new.latitude, new.longitude, new.longitude);
 END;
+
 CREATE TRIGGER station_places_update AFTER UPDATE OF latitude, longitude, status ON stations BEGIN
     DELETE FROM station_places WHERE id = old.id;
     INSERT INTO station_places
@@ -402,11 +255,12 @@ CREATE TABLE station_feed (
     version     INTEGER NOT NULL,
     changed_at  TEXT NOT NULL                -- UTC, to the second
 );
-INSERT INTO station_feed VALUES (1, 1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+
 CREATE TRIGGER station_feed_insert AFTER INSERT ON stations BEGIN
     UPDATE station_feed SET version = version + 1,
                             changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now');
 END;
+
 CREATE TRIGGER station_feed_update AFTER UPDATE ON stations
     WHEN old.code IS NOT new.code OR old.name IS NOT new.name OR old.district IS NOT new.district
       OR old.address IS NOT new.address OR old.latitude IS NOT new.latitude
@@ -416,12 +270,7 @@ CREATE TRIGGER station_feed_update AFTER UPDATE ON stations
     UPDATE station_feed SET version = version + 1,
                             changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now');
 END;
-"""
 
-# Rollups of the daily rollup, kept by triggers on station_days: whatever changes a station's
-# day (a rating, an exclusion, a lift, a rebuild) changes its month and the city's day with it.
-# The downgrade scan and the monthly report read months; the digest's trend reads the city's days.
-V12_MONTHS_AND_CITY_DAYS = """
 CREATE TABLE station_months (
     station_id  INTEGER NOT NULL REFERENCES stations (id),
     month       TEXT NOT NULL,               -- YYYY-MM, local
@@ -429,17 +278,14 @@ CREATE TABLE station_months (
     n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (station_id, month)
 ) WITHOUT ROWID;
+
 CREATE INDEX station_months_month ON station_months (month);
+
 CREATE TABLE city_days (
     day  TEXT PRIMARY KEY,
     n1 INTEGER NOT NULL DEFAULT 0, n2 INTEGER NOT NULL DEFAULT 0, n3 INTEGER NOT NULL DEFAULT 0,
     n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
-INSERT INTO station_months
-    SELECT station_id, substr(day, 1, 7), sum(n1), sum(n2), sum(n3), sum(n4), sum(n5)
-    FROM station_days GROUP BY station_id, substr(day, 1, 7);
-INSERT INTO city_days
-    SELECT day, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) FROM station_days GROUP BY day;
 
 CREATE TRIGGER station_days_add AFTER INSERT ON station_days BEGIN
     INSERT INTO station_months VALUES (NEW.station_id, substr(NEW.day, 1, 7),
@@ -452,6 +298,7 @@ CREATE TRIGGER station_days_add AFTER INSERT ON station_days BEGIN
         n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
         n4 = n4 + excluded.n4, n5 = n5 + excluded.n5;
 END;
+
 CREATE TRIGGER station_days_change AFTER UPDATE ON station_days BEGIN
     UPDATE station_months SET
         n1 = n1 + NEW.n1 - OLD.n1, n2 = n2 + NEW.n2 - OLD.n2, n3 = n3 + NEW.n3 - OLD.n3,
@@ -462,6 +309,7 @@ CREATE TRIGGER station_days_change AFTER UPDATE ON station_days BEGIN
         n4 = n4 + NEW.n4 - OLD.n4, n5 = n5 + NEW.n5 - OLD.n5
     WHERE day = NEW.day;
 END;
+
 CREATE TRIGGER station_days_remove AFTER DELETE ON station_days BEGIN
     UPDATE station_months SET
         n1 = n1 - OLD.n1, n2 = n2 - OLD.n2, n3 = n3 - OLD.n3, n4 = n4 - OLD.n4, n5 = n5 - OLD.n5
@@ -470,18 +318,7 @@ CREATE TRIGGER station_days_remove AFTER DELETE ON station_days BEGIN
         n1 = n1 - OLD.n1, n2 = n2 - OLD.n2, n3 = n3 - OLD.n3, n4 = n4 - OLD.n4, n5 = n5 - OLD.n5
     WHERE day = OLD.day;
 END;
-"""
 
-# National scale. district_days and district_months: the districts' rollups, kept by triggers on
-# station_days and moved along when a station changes district; the digest's districts, the
-# weekly report and the monthly report's chart read them instead of summing stations.
-# station_weeks: each station's ISO weeks (keyed by the Monday), for the weekly report's quiet
-# and repeatedly bad stations. group_months: each district and tier's months with how many of
-# their stations were rated, kept by triggers on station_months, for the monthly report.
-# station_windows: the ranking window of a digest day (every station's counts from first_day to
-# end_day), made on demand for the days listed in window_ends (feedback/windows.py) and kept
-# exact by the same triggers afterwards, so a day's digest does not sum a month of station-days.
-V13_DISTRICTS_AND_WINDOWS = """
 CREATE TABLE district_days (
     district  TEXT NOT NULL,
     day       TEXT NOT NULL,
@@ -489,6 +326,7 @@ CREATE TABLE district_days (
     n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (district, day)
 ) WITHOUT ROWID;
+
 CREATE TABLE district_months (
     district  TEXT NOT NULL,
     month     TEXT NOT NULL,
@@ -496,16 +334,15 @@ CREATE TABLE district_months (
     n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (district, month)
 ) WITHOUT ROWID;
+
 CREATE INDEX district_months_month ON district_months (month);
-INSERT INTO district_days
-    SELECT district, day, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5)
-    FROM station_days JOIN stations ON stations.id = station_id GROUP BY district, day;
-INSERT INTO district_months
-    SELECT district, month, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5)
-    FROM station_months JOIN stations ON stations.id = station_id GROUP BY district, month;
+
 CREATE INDEX stations_district ON stations (district, tier);
+
 CREATE INDEX stations_status ON stations (status);
+
 CREATE INDEX stations_opened_on ON stations (opened_on);
+
 CREATE TABLE group_months (
     month     TEXT NOT NULL,
     district  TEXT NOT NULL,
@@ -515,10 +352,7 @@ CREATE TABLE group_months (
     n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (month, district, tier)
 ) WITHOUT ROWID;
-INSERT INTO group_months
-    SELECT month, district, tier, sum(n1 + n2 + n3 + n4 + n5 > 0), sum(n1), sum(n2), sum(n3),
-           sum(n4), sum(n5)
-    FROM station_months JOIN stations ON stations.id = station_id GROUP BY month, district, tier;
+
 CREATE TRIGGER station_months_add AFTER INSERT ON station_months BEGIN
     INSERT INTO group_months
         SELECT NEW.month, district, tier, NEW.n1 + NEW.n2 + NEW.n3 + NEW.n4 + NEW.n5 > 0,
@@ -528,6 +362,7 @@ CREATE TRIGGER station_months_add AFTER INSERT ON station_months BEGIN
         n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
         n4 = n4 + excluded.n4, n5 = n5 + excluded.n5;
 END;
+
 CREATE TRIGGER station_months_change AFTER UPDATE ON station_months BEGIN
     UPDATE group_months SET
         rated = rated + (NEW.n1 + NEW.n2 + NEW.n3 + NEW.n4 + NEW.n5 > 0)
@@ -537,6 +372,7 @@ CREATE TRIGGER station_months_change AFTER UPDATE ON station_months BEGIN
     WHERE month = NEW.month
       AND (district, tier) = (SELECT district, tier FROM stations WHERE id = NEW.station_id);
 END;
+
 CREATE TRIGGER station_months_remove AFTER DELETE ON station_months BEGIN
     UPDATE group_months SET
         rated = rated - (OLD.n1 + OLD.n2 + OLD.n3 + OLD.n4 + OLD.n5 > 0),
@@ -544,7 +380,7 @@ CREATE TRIGGER station_months_remove AFTER DELETE ON station_months BEGIN
     WHERE month = OLD.month
       AND (district, tier) = (SELECT district, tier FROM stations WHERE id = OLD.station_id);
 END;
--- a station that changes district or tier takes its months along
+
 CREATE TRIGGER station_group_move AFTER UPDATE OF district, tier ON stations
     WHEN OLD.district IS NOT NEW.district OR OLD.tier IS NOT NEW.tier BEGIN
     UPDATE group_months SET
@@ -562,6 +398,7 @@ CREATE TRIGGER station_group_move AFTER UPDATE OF district, tier ON stations
         n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
         n4 = n4 + excluded.n4, n5 = n5 + excluded.n5;
 END;
+
 CREATE TABLE station_weeks (
     station_id  INTEGER NOT NULL REFERENCES stations (id),
     monday      TEXT NOT NULL,
@@ -569,10 +406,6 @@ CREATE TABLE station_weeks (
     n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (station_id, monday)
 ) WITHOUT ROWID;
-CREATE INDEX station_weeks_monday ON station_weeks (monday);
-INSERT INTO station_weeks
-    SELECT station_id, date(day, 'weekday 0', '-6 days'), sum(n1), sum(n2), sum(n3), sum(n4), sum(n5)
-    FROM station_days GROUP BY 1, 2;
 
 CREATE TABLE window_ends (
     end_day       TEXT PRIMARY KEY,
@@ -580,6 +413,7 @@ CREATE TABLE window_ends (
     stations_upto INTEGER NOT NULL, -- a window has a row for every station up to this id
     ranking       TEXT              -- the nation's best and worst in it (JSON), until it changes
 ) WITHOUT ROWID;
+
 CREATE TABLE station_windows (
     end_day     TEXT NOT NULL,
     station_id  INTEGER NOT NULL REFERENCES stations (id),
@@ -587,7 +421,7 @@ CREATE TABLE station_windows (
     n4 INTEGER NOT NULL DEFAULT 0, n5 INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (end_day, station_id)
 ) WITHOUT ROWID;
--- the stations without a rating in a window: the digest's quiet ones, found without a pass
+
 CREATE INDEX station_windows_empty ON station_windows (end_day, station_id)
     WHERE n1 + n2 + n3 + n4 + n5 = 0;
 
@@ -618,6 +452,7 @@ CREATE TRIGGER station_days_add_around AFTER INSERT ON station_days BEGIN
     UPDATE window_ends SET ranking = NULL
     WHERE NEW.day BETWEEN first_day AND end_day AND ranking IS NOT NULL;
 END;
+
 CREATE TRIGGER station_days_change_around AFTER UPDATE ON station_days BEGIN
     UPDATE station_weeks SET
         n1 = n1 + NEW.n1 - OLD.n1, n2 = n2 + NEW.n2 - OLD.n2, n3 = n3 + NEW.n3 - OLD.n3,
@@ -642,6 +477,7 @@ CREATE TRIGGER station_days_change_around AFTER UPDATE ON station_days BEGIN
     UPDATE window_ends SET ranking = NULL
     WHERE NEW.day BETWEEN first_day AND end_day AND ranking IS NOT NULL;
 END;
+
 CREATE TRIGGER station_days_remove_around AFTER DELETE ON station_days BEGIN
     UPDATE station_weeks SET
         n1 = n1 - OLD.n1, n2 = n2 - OLD.n2, n3 = n3 - OLD.n3, n4 = n4 - OLD.n4, n5 = n5 - OLD.n5
@@ -660,12 +496,12 @@ CREATE TRIGGER station_days_remove_around AFTER DELETE ON station_days BEGIN
     UPDATE window_ends SET ranking = NULL
     WHERE OLD.day BETWEEN first_day AND end_day AND ranking IS NOT NULL;
 END;
--- a remembered ranking names stations: renaming one forgets them
+
 CREATE TRIGGER station_names_forget_rankings AFTER UPDATE OF code, name, district ON stations
     WHEN OLD.code IS NOT NEW.code OR OLD.name IS NOT NEW.name OR OLD.district IS NOT NEW.district BEGIN
     UPDATE window_ends SET ranking = NULL WHERE ranking IS NOT NULL;
 END;
--- a station that changes district takes its counts along
+
 CREATE TRIGGER station_district_move AFTER UPDATE OF district ON stations
     WHEN OLD.district IS NOT NEW.district BEGIN
     UPDATE district_days SET
@@ -693,19 +529,8 @@ CREATE TRIGGER station_district_move AFTER UPDATE OF district ON stations
         n1 = n1 + excluded.n1, n2 = n2 + excluded.n2, n3 = n3 + excluded.n3,
         n4 = n4 + excluded.n4, n5 = n5 + excluded.n5;
 END;
-"""
 
-# National scale: a rating in fewer bytes. Its instant is whole seconds since 1970 (UTC) rather
-# than text; a form's once key is 12 bytes of the SHA-256 of the text key (feedback.db.once_key)
-# rather than the text, and an imported rating has none (an import finds the same rating by what
-# it says: feedback.ratings.insert_staged); the device index is gone: the repeat rule and device
-# exclusions look at one station's ratings through (station_id, rated_at). The table is rebuilt
-# in place by SQLite's twelve steps (migrate() holds foreign keys off, and checks them after).
-V14_COMPACT_RATINGS = """
-DROP VIEW counted_ratings;
-DROP TRIGGER exclusion_takes_out;
-DROP TRIGGER exclusion_puts_back;
-CREATE TABLE ratings_v14 (
+CREATE TABLE "ratings" (
     id           INTEGER PRIMARY KEY,
     station_id   INTEGER NOT NULL REFERENCES stations (id),
     rated_at     INTEGER NOT NULL,           -- UTC, seconds since 1970 (feedback.clock.to_epoch)
@@ -718,16 +543,8 @@ CREATE TABLE ratings_v14 (
     device_id    INTEGER REFERENCES devices (id),
     held_reason  TEXT CHECK (held_reason IN ('repeat', 'staff_device'))
 );
-INSERT INTO ratings_v14
-    SELECT id, station_id, CAST(strftime('%s', rated_at) AS INTEGER), day, score, comment, reasons,
-           source, CASE WHEN source = 'form' THEN once_key(once_key) END, device_id, held_reason
-    FROM ratings ORDER BY id;
-DROP TABLE ratings;
-ALTER TABLE ratings_v14 RENAME TO ratings;
-CREATE UNIQUE INDEX ratings_once_key ON ratings (once_key) WHERE once_key IS NOT NULL;
+
 CREATE INDEX ratings_station_rated_at ON ratings (station_id, rated_at);
--- a day's ratings in the order they came: the digest's first bad ones, an export's days
-CREATE INDEX ratings_day ON ratings (day, rated_at);
 
 CREATE VIEW counted_ratings AS
     SELECT * FROM ratings WHERE held_reason IS NULL
@@ -736,6 +553,7 @@ CREATE VIEW counted_ratings AS
 CREATE TRIGGER ratings_are_append_only_update BEFORE UPDATE ON ratings BEGIN
     SELECT RAISE(ABORT, 'ratings are append-only');
 END;
+
 CREATE TRIGGER ratings_are_append_only_delete BEFORE DELETE ON ratings BEGIN
     SELECT RAISE(ABORT, 'ratings are append-only');
 END;
@@ -798,23 +616,17 @@ BEGIN
           FROM ratings WHERE id = OLD.rating_id)
     WHERE station_id = sid;
 END;
-"""
 
-# Cases pile up year after year: the reports read a month's openings, and a week's cases (open,
-# or resolved since it began), and a station's page its own cases, by index rather than every
-# case there ever was. So do its month's visits and decisions, and its "delisted after the
-# month": each by its action and time, not the stations' whole history.
-V15_CASES_BY_DAY = """
 CREATE INDEX cases_opened_on ON cases (opened_on);
-CREATE INDEX visits_at ON visits (at);
-CREATE INDEX station_history_action_at ON station_history (action, at);
-CREATE INDEX cases_station ON cases (station_id, opened_on);
-CREATE INDEX cases_resolved_on ON cases (resolved_on) WHERE resolved_on IS NOT NULL;
-"""
 
-# V16: signals found by the nightly scan of each day, kept. Looking for them per request read a
-# month of every station's ratings into Python: nearly a minute at 10 M ratings.
-V16_KEPT_SIGNALS = """
+CREATE INDEX visits_at ON visits (at);
+
+CREATE INDEX station_history_action_at ON station_history (action, at);
+
+CREATE INDEX cases_station ON cases (station_id, opened_on);
+
+CREATE INDEX cases_resolved_on ON cases (resolved_on) WHERE resolved_on IS NOT NULL;
+
 CREATE TABLE signals (
     id INTEGER PRIMARY KEY,
     day TEXT NOT NULL,     -- the local day of its last rating; single_device: the day scanned
@@ -822,27 +634,25 @@ CREATE TABLE signals (
     station_id INTEGER NOT NULL REFERENCES stations(id),
     found TEXT NOT NULL    -- what the rule found, as JSON, instants in UTC
 );
+
 CREATE INDEX signals_day ON signals (day);
+
 CREATE TABLE signal_scans (
     day TEXT PRIMARY KEY,  -- a local day whose ratings were looked through
     scanned_at TEXT NOT NULL
 );
-"""
 
-# V17: the weekly report's lists over every station (quiet, bad weeks running), kept once made
-# (jobs.reports.kept_station_lists): a second or more a week's report at national scale. A
-# change to a station week forgets the lists of that week and the RUN_WEEKS (13) that look back
-# at it; a station added or changed forgets them all. rollups.add_up() forgets them set-based.
-V17_KEPT_WEEK_LISTS = """
 CREATE TABLE week_lists (
     monday    TEXT NOT NULL,
     district  TEXT NOT NULL,  -- '' for every district
     lists     TEXT NOT NULL,  -- JSON: quiet, quiet_total, repeat_bad, repeat_bad_total
     PRIMARY KEY (monday, district)
 ) WITHOUT ROWID;
+
 CREATE TRIGGER station_weeks_forget_lists_add AFTER INSERT ON station_weeks BEGIN
     DELETE FROM week_lists WHERE monday BETWEEN NEW.monday AND date(NEW.monday, '+84 days');
 END;
+
 CREATE TRIGGER station_weeks_forget_lists_change AFTER UPDATE ON station_weeks
     -- only a week that turns bad or not, rated or not, changes the lists
     WHEN (OLD.n1 + OLD.n2 > 0) IS NOT (NEW.n1 + NEW.n2 > 0)
@@ -851,136 +661,25 @@ CREATE TRIGGER station_weeks_forget_lists_change AFTER UPDATE ON station_weeks
 BEGIN
     DELETE FROM week_lists WHERE monday BETWEEN NEW.monday AND date(NEW.monday, '+84 days');
 END;
+
 CREATE TRIGGER station_weeks_forget_lists_remove AFTER DELETE ON station_weeks BEGIN
     DELETE FROM week_lists WHERE monday BETWEEN OLD.monday AND date(OLD.monday, '+84 days');
 END;
+
 CREATE TRIGGER stations_added_forget_week_lists AFTER INSERT ON stations BEGIN
     DELETE FROM week_lists;
 END;
+
 CREATE TRIGGER stations_forget_week_lists AFTER UPDATE OF code, name, district, status, opened_on
     ON stations BEGIN
     DELETE FROM week_lists;
 END;
-"""
 
-# V18: a form's once key is kept for ONCE_KEY_DAYS (7) in a table of its own, not for ever beside
-# its rating: a resent form comes within minutes, and the keys with their unique index took 29 of
-# a rating's bytes. The keys of the week up to the latest form rating move over; older ones are
-# let go (their bytes stay in the rows they were written in; new rows have none).
-V18_ONCE_KEYS_FOR_A_WEEK = """
 CREATE TABLE once_keys (
     key        BLOB PRIMARY KEY,  -- feedback.db.once_key
     rating_id  INTEGER NOT NULL,
     at         INTEGER NOT NULL   -- when it came (seconds since 1970, UTC), to let it go by
 ) WITHOUT ROWID;
-INSERT INTO once_keys
-    SELECT once_key, id, rated_at FROM ratings
-    WHERE once_key IS NOT NULL AND rated_at >= (
-        SELECT max(rated_at) - 7 * 86400 FROM ratings WHERE once_key IS NOT NULL);
-DROP INDEX ratings_once_key;
-"""
 
-# V19: no index of station_days by day. At national scale it took 19 bytes a station-day (about
-# 10 a rating), and the windows, its only readers of a day across stations, read station by
-# station along the key in a third of the time (feedback.windows.STATION_SUMS).
-V19_NO_DAY_INDEX_OF_STATION_DAYS = """
-DROP INDEX station_days_day;
-"""
+CREATE INDEX ratings_day_number ON ratings (CAST(julianday(day) - 2440587.5 AS INTEGER), rated_at);
 
-# V20: no index of station_weeks by Monday either (about 2 bytes a rating at national scale, 12
-# at a tenth of it). The weekly report reads a week across stations station by station.
-V20_NO_MONDAY_INDEX_OF_STATION_WEEKS = """
-DROP INDEX station_weeks_monday;
-"""
-
-# A rating's local day as a whole number of days since 1970-01-01, the key of the ratings' day
-# index since V21. A query reaches that index only through this very expression, with ``{day}``
-# the column (feedback.ratings.on_days).
-DAY_NUMBER = "CAST(julianday({day}) - 2440587.5 AS INTEGER)"
-
-# V21: the ratings' index of days keys the day as that number, not as its ten characters of
-# text: 27 bytes a rating became 17 to 21 (at 102 M). Readers of a day across stations (a
-# digest's first bad ratings, an export, the night's signal scan) go through
-# feedback.ratings.on_days.
-V21_DAY_INDEX_BY_NUMBER = f"""
-DROP INDEX ratings_day;
-CREATE INDEX ratings_day_number ON ratings ({DAY_NUMBER.format(day="day")}, rated_at);
-"""
-
-MIGRATIONS = [
-    V1_STATIONS_RATINGS_ROLLUPS,
-    V2_LINK_VERSIONS,
-    V3_STAFF,
-    V4_DIGESTS_AND_FLAGS,
-    V5_DELIVERY_PARTS,
-    V6_ACCOUNTS_AND_CLAIMS,
-    V7_COUNTING,
-    V8_CASES,
-    V9_VISITS,
-    V10_HOURS,
-    V11_FINDER,
-    V12_MONTHS_AND_CITY_DAYS,
-    V13_DISTRICTS_AND_WINDOWS,
-    V14_COMPACT_RATINGS,
-    V15_CASES_BY_DAY,
-    V16_KEPT_SIGNALS,
-    V17_KEPT_WEEK_LISTS,
-    V18_ONCE_KEYS_FOR_A_WEEK,
-    V19_NO_DAY_INDEX_OF_STATION_DAYS,
-    V20_NO_MONDAY_INDEX_OF_STATION_WEEKS,
-    V21_DAY_INDEX_BY_NUMBER,
-]
-
-
-# Migrations that rebuild a table (SQLite's twelve steps), after which every reference is checked:
-# a check that reads every referring row, so only when one of these ran.
-REBUILDS_A_TABLE = {14}
-
-
-def version(db: Database) -> int:
-    """How many migrations this database has had."""
-    return db.execute("PRAGMA user_version").fetchone()[0]
-
-
-def migrate(db: Database, upto: int | None = None) -> int:
-    """Bring the database up to date (or up to migration ``upto``), in one transaction.
-
-    Safe to call from several processes at once: the IMMEDIATE lock makes the others wait,
-    and they then find nothing left to do.
-    """
-    target = len(MIGRATIONS) if upto is None else upto
-    # A migration may rebuild a table (SQLite's twelve steps: make the new one, copy, drop the
-    # old, rename), which needs foreign keys off; they are checked before the commit instead
-    # (REBUILDS_A_TABLE). The pragma does nothing inside a transaction, so it is set around it.
-    db.execute("PRAGMA foreign_keys = OFF")
-    try:
-        with write(db):
-            current = version(db)
-            if current > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"the database is at schema version {current}, newer than this code "
-                    f"({len(MIGRATIONS)}); upgrade the code before using it"
-                )
-            for number in range(current + 1, target + 1):
-                for statement in _statements(MIGRATIONS[number - 1]):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
-            rebuilt = REBUILDS_A_TABLE & set(range(current + 1, target + 1))
-            broken = db.execute("PRAGMA foreign_key_check").fetchall() if rebuilt else []
-            if broken:
-                raise RuntimeError(f"a migration broke {len(broken)} reference(s), first {broken[0]}")
-    finally:
-        db.execute("PRAGMA foreign_keys = ON")
-    return version(db)
-
-
-def _statements(script: str):
-    """Split a migration into statements; executescript() would commit our transaction."""
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            yield buffer.strip()
-            buffer = ""
-    if buffer.strip():
-        yield buffer.strip()

@@ -1,21 +1,18 @@
-"""The commands `channels`, `digest`, `downgrade`, `signals`, `scheduler`, `report`, `backup`,
-`restore` and `check` of ``flask --app app …``."""
+"""`channels`, `digest`, `downgrade`, `signals` and `report`: what is sent and shown to staff."""
 import csv
-import json
-import logging
 import re
 import sys
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import click
-from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 
-from feedback import clock, rollups
-from feedback.clock import add_months, parse_day
-from feedback.db import get_db
-from jobs import backups, health, reports, tasks
+from cli.common import Day, echo_json, yesterday
+from feedback import clock
+from feedback.clock import add_months
+from feedback.storage.db import get_db
+from jobs import reports, tasks
 from jobs.channels import KINDS, describe, text
 
 channels_cli = AppGroup("channels", help="Where digests are posted.")
@@ -27,28 +24,6 @@ signals_cli = AppGroup("signals", help="Signals of ratings that may be gaming th
 
 EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 SIGNED_KINDS = ("dingtalk", "feishu", "webhook")
-
-
-class Day(click.ParamType):
-    name = "YYYY-MM-DD"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, date):
-            return value
-        try:
-            return parse_day(value)
-        except ValueError as bad:
-            self.fail(str(bad), param, ctx)
-
-
-def echo_json(value) -> None:
-    """JSON on standard output: indented for a person at a terminal, compact for a pipe (the
-    pure-Python indenting encoder takes seconds over a nation's stations)."""
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
-
-
-def yesterday() -> date:
-    return clock.today() - timedelta(days=1)
 
 
 @channels_cli.command("add")
@@ -153,31 +128,6 @@ def scan_signals(day, as_json):
         click.echo(f"{len(found)} signal(s) found", err=True)
 
 
-@click.group("scheduler", help="The scheduled jobs.")
-def scheduler_cli():
-    pass
-
-
-@scheduler_cli.command("run")
-@click.option("--once", is_flag=True, help="Run what is due now and exit (for cron).")
-@with_appcontext
-def run_scheduler(once):
-    """Run the scheduled jobs in the foreground (set FEEDBACK_SCHEDULER=off on the web workers)."""
-    from flask import current_app
-
-    from jobs import scheduler
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    if once:
-        scheduler.run_all_due()
-        return
-    click.echo("scheduler running; Ctrl-C stops it", err=True)
-    try:
-        scheduler.build(current_app._get_current_object(), blocking=True).start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
-
-
 report_cli = AppGroup("report", help="The weekly and the monthly report.")
 
 
@@ -232,55 +182,3 @@ def report_month(month_text, as_json, as_csv, trend):
             writer.writerow(["" if row[key] is None else row[key] for key in reports.MONTH_CSV_COLUMNS])
     else:
         click.echo("\n".join(text.month_lines(report, **PLAIN)))
-
-
-@click.command("backup")
-@click.argument("path", type=click.Path(dir_okay=False))
-@with_appcontext
-def backup(path):
-    """A consistent copy of the database at PATH, taken while the service runs, then checked
-    (integrity, schema, the rollups against a recount); non-zero exit if it fails."""
-    try:
-        backups.take(get_db(), path)
-    except backups.BackupFailed as failed:
-        raise click.ClickException(f"no backup made: {failed}") from None
-    click.echo(f"{path}: backed up and checked")
-
-
-@click.command("restore")
-@click.argument("path", type=click.Path(dir_okay=False))
-@with_appcontext
-def restore(path):
-    """Put the backup at PATH in place of the configured database; refused while a service or
-    another command holds it, or if PATH is not a good database of ours."""
-    database = current_app.config["DATABASE"]
-    current_app.extensions["feedback.db"].close()  # this command's own hold on it
-    try:
-        backups.restore(database, path)
-    except backups.RestoreRefused as refused:
-        raise click.ClickException(f"nothing restored: {refused}") from None
-    click.echo(f"{database}: restored from {path}; start the service again")
-
-
-@click.command("check")
-@with_appcontext
-def check():
-    """Integrity, rollups, schema, configuration, the scheduler's last runs and the outbox:
-    one line per problem and a non-zero exit, or "all well"."""
-    db = get_db()
-    found = [f"integrity check: {line}" for line in
-             (row[0] for row in db.execute("PRAGMA integrity_check")) if line != "ok"]
-    found += rollups.differences(db)
-    found += health.problems(health.state(db), clock.now(), current_app.config)
-    for line in found:
-        click.echo(line, err=True)
-    if found:
-        sys.exit(1)
-    click.echo("all well: integrity, rollups, schema, scheduler and outbox")
-
-
-def register(app) -> None:
-    for group in (channels_cli, digest_cli, downgrade_cli, signals_cli, scheduler_cli, report_cli):
-        app.cli.add_command(group)
-    for command in (backup, restore, check):
-        app.cli.add_command(command)

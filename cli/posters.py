@@ -1,14 +1,14 @@
-"""The `qr posters` command."""
+"""`qr posters`: print-ready posters with each station's QR code."""
 import os
-from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 
 import click
 from flask.cli import AppGroup
 
-from feedback import stations
-from feedback.db import get_db
+from feedback.places import stations
 from feedback.progress import Progress
+from feedback.storage.db import get_db
 from qr import posters
 from qr.links import station_url
 

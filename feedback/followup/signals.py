@@ -10,11 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from feedback import stations
 from feedback.clock import from_epoch, local_day, local_iso, to_utc_text
-from feedback.db import write
-from feedback.geo import distance_m
-from feedback.ratings import between_days, on_days
+from feedback.counts.ratings import between_days, on_days
+from feedback.places import stations
+from feedback.places.geo import distance_m
+from feedback.storage.db import write
 
 SINGLE_DEVICE_DAYS = 90   # a station kept alive by one phone: counted ratings over 90 days
 SINGLE_DEVICE_MAX = 2     # ...that come from at most two devices

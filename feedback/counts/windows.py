@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from feedback.db import write
+from feedback.storage.db import write
 
 KEPT = 8  # windows kept: the latest end days, yesterday's digest and the week before it
 COUNTED = "n1 + n2 + n3 + n4 + n5"

@@ -4,10 +4,10 @@ from datetime import date, datetime
 
 from sqlite_utils import Database
 
-from feedback import hours as opening_hours
-from feedback import scale
 from feedback.clock import local_iso, parse_day, to_utc_text
-from feedback.ratings import has_control_characters
+from feedback.counts import scale
+from feedback.counts.ratings import has_control_characters
+from feedback.places import hours as opening_hours
 
 TIERS = ("city", "provincial", "national")
 KINDS = ("fixed", "mobile", "partner")

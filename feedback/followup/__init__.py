@@ -1,0 +1,1 @@
+"""What follows a rating: cases, signals for inspectors, visits, and the working-day calendar."""

@@ -1,0 +1,1 @@
+"""Storage: connections, the one way to write, and the schema's migrations."""
