@@ -25,7 +25,7 @@ def main() -> None:
     from feedback.clock import FixedClock, to_epoch
     from feedback.counts.ratings import record
     from feedback.places import stations
-    from feedback.storage.db import get_db, write
+    from feedback.storage.db import get_db, once_key, write
     from jobs import tasks
 
     clock = FixedClock(datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc))
@@ -72,7 +72,7 @@ def main() -> None:
             def rate_once():
                 with write(db):
                     record(db, station_id=4242, rated_at=clock.now(), score=4, source="form",
-                           once_key=f"form:bench-{next(keys)}", tz=TZ)
+                           once_key=once_key(f"form:bench-{next(keys)}"), tz=TZ)
             timings["record one rating (form path)"] = median_seconds(rate_once, 200)
         app.extensions["feedback.db"].close()
 

@@ -215,7 +215,10 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
     first = day - timedelta(days=RANKING_DAYS - 1)
     ranking_window = windows.window(db, first, day)
     quiet = no_quiet()
-    for row in db.query(QUIET.format(where=where, unrated=ranking_window.unrated, limit=LIST_LIMIT),
+    unrated = ranking_window.unrated
+    if where != "1":  # a district's or the named stations by their own index: not the unrated
+        unrated = f"+{unrated}"  # of the whole nation, most of it in a sparse rollout
+    for row in db.query(QUIET.format(where=where, unrated=unrated, limit=LIST_LIMIT),
                         [day.isoformat(), *params, *ranking_window.unrated_params, day.isoformat()]):
         listed = "quiet_60" if row.pop("long") else "quiet_30"
         quiet[f"{listed}_total"] = row.pop("total")

@@ -360,7 +360,7 @@ def load_month(db, first: date, tz, with_chart: bool = False) -> MonthData:
             f"""SELECT district, tier, coalesce(n1, 0) n1, coalesce(n2, 0) n2, coalesce(n3, 0) n3,
                        coalesce(n4, 0) n4, coalesce(n5, 0) n5
                 FROM (SELECT * FROM stations WHERE opened_on > :last
-                      UNION SELECT * FROM stations WHERE status IN ('closed', 'delisted'))
+                      UNION SELECT * FROM stations WHERE status != 'listed')
                      AS stations
                 LEFT JOIN station_months ON station_id = stations.id AND month = :month
                 WHERE NOT ({listed})""", known):

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 
 from feedback import clock
 from feedback.clock import add_months, from_utc_text, local_day, month_start, to_utc_text
-from feedback.counts import ratings
+from feedback.counts import counting, devices, ratings
 from feedback.storage.db import get_db, write
 from jobs import backups, outbox, reports, tasks
 
@@ -126,13 +126,16 @@ def run_reports() -> list[str]:
 def run_window() -> bool:
     """Yesterday's digest window and ranking, and on a Monday the week's lists of stations,
     made once a day soon after midnight: at national scale seconds of work that no reader
-    should wait for. The forms' once keys older than a week are let go at the same time."""
+    should wait for. What the counting rule kept for a few days (the forms' once keys, who rated
+    where the day before yesterday) is let go at the same time."""
     db, now = get_db(), clock.now()
     yesterday = local_day(now, current_app.config["TIMEZONE"]) - timedelta(days=1)
     if not take_lease(db, "window", yesterday.isoformat(), now):
         return False
-    with write(db):
+    with write(db):  # what the counting rule needs only for days, let go after them
         ratings.forget_once_keys(db, now)
+        counting.forget_raters(db, yesterday + timedelta(days=1))
+        devices.forget_staff_networks(db, now)
     tasks.prepare_digest(yesterday)
     if yesterday.weekday() == 6:  # a week just ended
         tasks.prepare_week(yesterday - timedelta(days=6))

@@ -39,6 +39,14 @@ def once_key(html: str) -> str:
     return re.search(r'name="key" value="([^"]+)"', html).group(1)
 
 
+def phone_with(app, user_agent: str, address: str = "10.0.0.1"):
+    """A phone's browser: its own cookies, this browser signature, behind this address."""
+    phone = app.test_client()
+    phone.environ_base.update(HTTP_USER_AGENT=user_agent, REMOTE_ADDR=address,
+                              HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    return phone
+
+
 def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from feedback.followup import workdays
-from support import csrf_from, sign_in
+from support import csrf_from, phone_with, sign_in
 
 
 @pytest.mark.parametrize("start, days, due", [
@@ -66,9 +66,9 @@ def staff(runner, make_user):
 
 
 def test_a_bad_rating_opens_a_case_and_later_ones_join_it(app, client, rate, runner, db):
-    rate(5, phone=app.test_client())      # a good rating: no case
+    rate(5, phone=phone_with(app, "A"))   # a good rating: no case
     rate(2)                               # opens a case (NOON, Sat 28 Nov 2026)
-    rate(1, phone=app.test_client())      # another phone: joins it
+    rate(1, phone=phone_with(app, "B"))   # another phone: joins it
     rate(1)                               # the first phone again: a repeat, not counted, not filed
     found = runner.invoke(args=["cases", "list", "--json"]).output
     assert '"ratings_total": 2' in found and '"opened_on": "2026-11-28"' in found
@@ -125,8 +125,8 @@ def test_an_overdue_case_is_in_the_digest_first_on_the_page_and_in_the_list(
         app, client, rate, staff, runner, clock):
     rate(1, "ST-001")                                   # Sat 28 Nov: due Fri 4 Dec
     clock.advance(days=7)                               # Sat 5 Dec: 4 Dec has passed
-    rate(2, "ST-001", phone=app.test_client())          # joins it
-    rate(1, "ST-003", phone=app.test_client())          # a case due later, in 静安区
+    rate(2, "ST-001", phone=phone_with(app, "A"))       # joins it
+    rate(1, "ST-003", phone=phone_with(app, "B"))       # a case due later, in 静安区
     digest = runner.invoke(args=["digest", "show", "--date", "2026-12-04"]).output
     assert "逾期未整改 1 件" in digest and "人民广场驿站(ST-001)· 期限 2026-12-04" in digest
     assert "逾期未整改" not in runner.invoke(args=["digest", "show", "--date", "2026-12-03"]).output

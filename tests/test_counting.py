@@ -14,7 +14,7 @@ from feedback.counts.ratings import insert_staged, record
 from feedback.staging import stage_imported
 from feedback.storage.db import write
 from jobs import reports
-from support import sign_in
+from support import NOON, phone_with, sign_in
 from web import browser
 
 
@@ -46,20 +46,62 @@ def test_one_phone_rating_twenty_times_in_a_day_counts_once(client, rate, db):
     assert held == [None] + ["repeat"] * 19
 
 
-def test_ten_phones_on_one_address_count_ten(app, client, rate):
-    for _ in range(10):
-        rate(4, phone=app.test_client())  # a new phone each: its own cookie, the same address
+def test_ten_workers_phones_on_one_wifi_count_ten(app, client, rate, clock):
+    """New phones of different models, and phones alike whose cookies counted on an earlier day."""
+    for n in range(10):
+        rate(4, phone=phone_with(app, f"Mozilla/5.0 (Linux; Android 13; V22{n:02d}A) WeChat/8.0"))
     assert summary(client) == (10, 0)
+    alike = [phone_with(app, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5) WeChat/8.0.49") for _ in range(5)]
+    for n, phone in enumerate(alike):  # each first counted on a day of its own, before today
+        clock.instant = NOON - timedelta(days=n + 1)
+        rate(5, code="ST-002", phone=phone)
+    clock.instant = NOON + timedelta(hours=1)
+    for phone in alike:
+        rate(5, phone=phone)
+    assert summary(client) == (15, 0)
 
 
-def test_a_phone_that_refuses_cookies_still_rates_and_counts(app, client, stations_loaded,
-                                                             station_url, db):
+def test_two_new_phones_alike_behind_one_address_may_count_once_and_the_second_is_kept(
+        app, client, rate, db):
+    """The accepted error of the rule: two phones new that day, of one model, browser and
+    language, behind one address, cannot be told from one phone that gathered two cookies."""
+    for _ in range(2):
+        rate(5, phone=phone_with(app, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5) WeChat/8.0.49"))
+    assert summary(client) == (1, 1)
+    assert [row[0] for row in db.execute("SELECT held_reason FROM ratings ORDER BY id")] == [
+        None, "same_network"]
+
+
+def test_a_phone_that_clears_its_cookie_counts_once_a_day(app, client, rate, db, clock):
+    phone = phone_with(app, "Mozilla/5.0 (Linux; Android 14; 23049RAD8C) WeChat/8.0.47")
+    for _ in range(6):
+        rate(5, phone=phone)
+        phone.delete_cookie(browser.COOKIE)  # the form's next visit gives it a new one
+    assert summary(client) == (1, 5)
+    assert {row[0] for row in db.execute(
+        "SELECT held_reason FROM ratings WHERE held_reason IS NOT NULL")} == {"same_network"}
+    clock.instant = NOON + timedelta(days=1)  # a new day: once more
+    rate(5, phone=phone)
+    rate(5, phone=phone)
+    assert summary(client) == (2, 6)
+
+
+def test_a_phone_that_refuses_cookies_still_rates_and_counts_once_a_day(
+        app, client, stations_loaded, station_url, db):
     path = urlsplit(station_url("ST-001")).path
     for n in range(3):
         response = app.test_client().post(path, data={"score": "3", "key": f"no-cookie-key-{n:04d}"})
         assert response.status_code == 303
-    assert summary(client) == (3, 0)
-    assert db.execute("SELECT count(*) FROM ratings WHERE device_id IS NULL").fetchone()[0] == 3
+    assert summary(client) == (1, 2)
+    assert [row[0] for row in db.execute("SELECT held_reason FROM ratings ORDER BY id")] == [
+        None, "same_network", "same_network"]
+    # its device is its address and browser: one label for the three, for inspectors to exclude
+    assert db.execute("SELECT count(DISTINCT device_id), min(kind) FROM ratings "
+                      "JOIN devices ON devices.id = device_id").fetchone() == (1, "network")
+    other = app.test_client()  # another station the same day: counted there
+    other_path = urlsplit(station_url("ST-002")).path
+    other.post(other_path, data={"score": "3", "key": "no-cookie-key-0009"})
+    assert summary(client, "ST-002") == (1, 0)
 
 
 def test_a_forged_device_cookie_counts_as_no_cookie(app, client, stations_loaded, station_url, db):
@@ -68,9 +110,34 @@ def test_a_forged_device_cookie_counts_as_no_cookie(app, client, stations_loaded
     for n in range(2):  # a script that sends the same made-up cookie each time
         forged.set_cookie(browser.COOKIE, "made-up-id.AAAAAAAAAAAAAAAA")
         forged.post(path, data={"score": "5", "key": f"forged-key-{n:06d}"})
-    assert db.execute("SELECT count(*) FROM ratings WHERE device_id IS NULL").fetchone()[0] == 2
-    assert db.execute("SELECT count(*) FROM devices").fetchone()[0] == 0
-    assert summary(client) == (2, 0)
+    assert db.execute("SELECT kind FROM devices").fetchall() == [("network",)]
+    assert summary(client) == (1, 1)
+
+
+def test_twenty_ratings_sent_at_once_without_cookies_count_once(app, live_server, stations_loaded,
+                                                                station_url, db):
+    import threading
+    import urllib.request
+    path = urlsplit(station_url("ST-001")).path
+    answers = []
+
+    def post(n):
+        request = urllib.request.Request(f"{live_server}{path}", method="POST",
+                                         data=f"score=5&key=all-at-once-key-{n:04d}".encode())
+        try:
+            urllib.request.urlopen(request)
+        except urllib.error.HTTPError as answer:  # the 303 is not followed without cookies...
+            answers.append(answer.code)
+        else:
+            answers.append(200)  # ...or it is, to the thank-you page
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 20
+    counted = db.execute("SELECT count(*) FROM ratings WHERE held_reason IS NULL").fetchone()[0]
+    assert (counted, db.execute("SELECT count(*) FROM ratings").fetchone()[0]) == (1, 20)
 
 
 def test_the_device_cookie_is_first_party_httponly_lax_and_only_a_hash_is_kept(client, rate, db):
@@ -154,7 +221,7 @@ def inspector(client, runner, make_user):
 def test_an_exclusion_changes_every_figure_and_stays_in_the_history(
         app, client, runner, rate, inspector, db, clock):
     rate(1)
-    rate(5, phone=app.test_client())
+    rate(5, phone=phone_with(app, "another phone"))
     rating_id = db.execute("SELECT id FROM ratings WHERE score = 1").fetchone()[0]
     digest = runner.invoke(args=["digest", "show", "--date", "2026-11-28", "--json"]).output
     assert '"ratings_total": 2' in digest and '"bad_ratings_total": 1' in digest
@@ -330,19 +397,21 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
                               "station_windows", "window_ends", "station_days", "station_totals",
                               "week_lists"):
                     db.execute(f"DELETE FROM {table}")
-                db.execute("DELETE FROM devices")
+                for table in ("devices", "device_days", "network_days"):
+                    db.execute(f"DELETE FROM {table}")
                 db.execute("""CREATE TRIGGER ratings_are_append_only_delete BEFORE DELETE ON ratings
                               BEGIN SELECT RAISE(ABORT, 'ratings are append-only'); END""")
                 device_rows = {n: devices.find_or_add(db, f"hash-{n}", start) for n in (1, 2, 3)}
-                assert counting.device_and_hold(db, None, 1, start.date(), start) == (None, None)
             now = start
             for op in operations:
                 with write(db):
                     if op[0] == "rate":
                         _, station, device_n, score, hours = op
                         now += timedelta(hours=hours)
+                        rater = counting.Rater(f"hash-{device_n}" if device_n else None,
+                                               bytes([device_n]) * 16)  # each on its own network
                         device_id, held = counting.device_and_hold(
-                            db, f"hash-{device_n}" if device_n else None, station,
+                            db, rater, counting.known_device(db, rater), station,
                             now.astimezone(tz).date(), now)
                         record(db, station_id=station, rated_at=now, score=score, source="form",
                                once_key=None, tz=tz, device_id=device_id, held_reason=held)
@@ -427,3 +496,50 @@ def test_a_count_of_days_agrees_with_every_ratings_day_whatever_zone_stored_it(d
             [station, first.isoformat(), last.isoformat()]).fetchone()[0]
 
     agree()
+
+
+def test_a_signed_in_manager_who_deletes_his_device_cookie_is_still_held(
+        app, client, runner, make_user, db):
+    """His browser still carries his sign-in: that is a staff browser whatever its device cookie."""
+    make_user("mgr", "manager", "--station", "ST-001")
+    sign_in(client, "mgr")
+    path = urlsplit(runner.invoke(args=["stations", "url", "ST-001"]).output.strip()).path
+    for _ in range(2):
+        client.delete_cookie(browser.COOKIE)
+        key = client.get(path).get_data(as_text=True).split('name="key" value="')[1].split('"')[0]
+        client.delete_cookie(browser.COOKIE)
+        assert client.post(path, data={"score": "5", "key": key}).status_code == 303
+    assert [row[0] for row in db.execute("SELECT held_reason FROM ratings")] == ["staff_device"] * 2
+    # a session cookie that is not ours names no one
+    stranger = app.test_client()
+    stranger.set_cookie("session", "eyJzaWQiOiJ4In0.forged.signature")
+    stranger.post(path, data={"score": "5", "key": "forged-session-key-0001"})
+    assert db.execute("SELECT held_reason FROM ratings ORDER BY id DESC").fetchone()[0] is None
+
+
+def test_the_details_of_a_rating_without_a_cookie_come_only_from_its_address_and_browser(
+        app, stations_loaded, station_url, db):
+    path = urlsplit(station_url("ST-001")).path
+    worker = phone_with(app, "Mozilla/5.0 (Linux; Android 14) worker", "10.0.0.7")
+    location = worker.post(path, data={"score": "2", "key": "no-cookie-details-01"}).headers["Location"]
+    pass_value = location.split("r=")[1].split("&")[0]
+    details = path + "/details"
+    other = phone_with(app, "Mozilla/5.0 (Linux; Android 14) worker", "10.0.0.8")  # another address
+    assert other.post(details, data={"r": pass_value, "comment": "冒充"}).status_code == 403
+    worker.delete_cookie(browser.COOKIE)  # the phone that rated, with or without its new cookie
+    assert worker.post(details, data={"r": pass_value, "comment": "水龙头坏了"}).status_code == 303
+    assert db.execute("SELECT comment FROM rating_details").fetchall() == [("水龙头坏了",)]
+
+
+def test_what_the_rule_keeps_of_who_rated_is_let_go_after_two_days(app, db, rate, clock):
+    from feedback.counts.counting import forget_raters
+    rate(5)
+    clock.advance(days=1)
+    rate(5)
+    with write(db):
+        assert forget_raters(db, clock.now().date()) == 0  # today's and yesterday's stay
+    clock.advance(days=1)
+    with write(db):
+        assert forget_raters(db, clock.now().date()) == 2  # the first day's device and address
+    assert db.execute("SELECT count(*) FROM device_days").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM network_days").fetchone()[0] == 1

@@ -245,10 +245,11 @@ def test_metrics_from_two_workers_parse_and_add_up(db_path, stations_loaded, app
     form = links.path(TEST_SECRET, "ST-001", 1)
     with served(db_path) as address:
         host, port = address.split(":")
-        for n in range(12):  # new connections: both workers take some
+        for n in range(12):  # twelve phones on new connections: both workers take some
             connection = http.client.HTTPConnection(host, int(port), timeout=10)
             connection.request("POST", form, body=f"score={1 + n % 5}&key=metrics-key-{n:04d}-pad",
-                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+                               headers={"Content-Type": "application/x-www-form-urlencoded",
+                                        "User-Agent": f"phone {n}"})
             assert connection.getresponse().status == 303
         connection = http.client.HTTPConnection(host, int(port), timeout=10)
         connection.request("POST", form, body="score=9&key=metrics-key-bad-0000",
@@ -257,7 +258,7 @@ def test_metrics_from_two_workers_parse_and_add_up(db_path, stations_loaded, app
         families = scrape(address)
     recorded = {s.labels["counted"]: s.value for s in families["feedback_ratings_recorded"]
                 if s.name.endswith("_total")}
-    assert recorded == {"yes": 12.0}  # phones without a cookie: each rating counts
+    assert recorded == {"yes": 12.0}  # twelve phones without a cookie, each its own browser
     refused = {s.labels["reason"]: s.value for s in families["feedback_ratings_refused"]
                if s.name.endswith("_total")}
     assert refused == {"pick_score": 1.0}

@@ -1,5 +1,6 @@
 """Schema migrations: older database files upgrade in place without loss."""
 import multiprocessing
+import sqlite3
 from datetime import date
 
 from hypothesis import given
@@ -87,14 +88,14 @@ def rate_many(db_path: str, station_id: int, count: int, worker: int) -> None:
     from zoneinfo import ZoneInfo
 
     from feedback.counts.ratings import record
-    from feedback.storage.db import write
+    from feedback.storage.db import once_key, write
 
     db = connect(db_path)
     schema.migrate(db)
     for i in range(count):
         with write(db):
             record(db, station_id=station_id, rated_at=datetime(2026, 11, 1, 4, tzinfo=timezone.utc),
-                   score=1 + (i % 5), source="form", once_key=f"form:w{worker}-{i}",
+                   score=1 + (i % 5), source="form", once_key=once_key(f"form:w{worker}-{i}"),
                    tz=ZoneInfo("Asia/Shanghai"))
     db.close()
 
@@ -313,3 +314,35 @@ def test_the_day_index_is_keyed_by_the_day_number_queries_name_it_by():
     """A query reaches the ratings' day index only through the very expression that keys it."""
     index = f"CREATE INDEX ratings_day_number ON ratings ({schema.DAY_NUMBER.format(day='day')}, rated_at)"
     assert index in schema.MIGRATIONS[20]
+
+
+def test_the_widened_held_reason_keeps_the_ratings_and_trusts_the_phones_known(db_path):
+    """V23 edits the ratings' CHECK in place (no copy of the table): the rows stay, the new reason
+    is accepted, every connection sees the new schema, and the phones counted so far stay
+    trusted by their cookies."""
+    old = connect(db_path)
+    schema.migrate(old, upto=22)
+    old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on, created_at,
+                   updated_at) VALUES ('S', 's', 'd', 'city', 'fixed', '2024-01-01', '', '')""")
+    old.execute("INSERT INTO devices (key_hash, label, created_at) VALUES ('h', 'l', '')")
+    old.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source, device_id,
+                   held_reason) VALUES (1, 1764300000, '2025-11-28', 4, 'form', 1, 'repeat')""")
+    other = connect(db_path)  # a process that read the schema before
+    other.execute("SELECT count(*) FROM ratings").fetchone()
+    before = old.execute("PRAGMA schema_version").fetchone()[0]
+    schema.migrate(old)
+    assert old.execute("PRAGMA schema_version").fetchone()[0] > before + 1
+    assert old.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert old.execute("SELECT held_reason FROM ratings").fetchall() == [("repeat",)]
+    assert old.execute("SELECT kind, trusted_from FROM devices").fetchall() == [("cookie", 0)]
+    other.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source, held_reason)
+                     VALUES (1, 1764300001, '2025-11-28', 4, 'form', 'same_network')""")
+    try:
+        other.execute("""INSERT INTO ratings (station_id, rated_at, day, score, source, held_reason)
+                         VALUES (1, 1764300002, '2025-11-28', 4, 'form', 'anything')""")
+    except sqlite3.IntegrityError:
+        pass
+    else:
+        raise AssertionError("the CHECK let an unknown reason in")
+    old.close()
+    other.close()

@@ -6,7 +6,7 @@ import pytest
 
 from feedback.followup import signals
 from feedback.followup.signals import Rating
-from support import csrf_from, sign_in
+from support import csrf_from, phone_with, sign_in
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 
@@ -75,7 +75,7 @@ def test_the_nights_scan_brings_signals_to_the_api_and_the_page_with_an_exclude_
     one phone. The night's scan finds both; the inspector excludes that phone's ratings."""
     from urllib.parse import urlsplit
 
-    phone = app.test_client()
+    phone = phone_with(app, "Mozilla/5.0 (Linux; Android 14) a worker's phone")
     path = urlsplit(station_url("ST-001")).path
     for n in range(12):
         key = phone.get(path).get_data(as_text=True).split('name="key" value="')[1].split('"')[0]
@@ -117,7 +117,7 @@ def test_a_burst_across_midnight_is_kept_once_on_the_day_it_ended(app, runner, d
         for n in range(10):
             at = start + timedelta(minutes=n)
             ratings.record(db, station_id=1, rated_at=at.astimezone(timezone.utc), score=5,
-                           source="form", once_key=f"k{n}", tz=tz)
+                           source="form", once_key=None, tz=tz)
     for day in ("2026-11-26", "2026-11-27", "2026-11-27"):
         assert runner.invoke(args=["signals", "scan", "--date", day]).exit_code == 0
     kept = db.execute("SELECT day, kind FROM signals WHERE kind = 'burst'").fetchall()
@@ -142,7 +142,7 @@ def test_a_station_is_kept_alive_by_two_phones_but_not_by_three_or_one_without_a
 
         def rate(code, device, days_back=0):
             return ratings.record(db, station_id=ids[code], rated_at=now - timedelta(days=days_back),
-                                  score=4, source="form", once_key=f"{code}{device}{days_back}",
+                                  score=4, source="form", once_key=None,
                                   tz=tz, device_id=device)
         for n in range(6):
             rate("ST-001", phones[n % 2], n)           # two phones, six ratings
@@ -182,7 +182,7 @@ def test_the_signals_page_shows_fifty_at_a_time(app, inspector, runner, db, writ
         phone = devices.find_or_add(db, "phone", now)["id"]
         for station_id, in db.execute("SELECT id FROM stations WHERE code LIKE 'R-%'").fetchall():
             ratings.record(db, station_id=station_id, rated_at=now, score=5, source="form",
-                           once_key=f"k{station_id}", tz=app.config["TIMEZONE"], device_id=phone)
+                           once_key=None, tz=app.config["TIMEZONE"], device_id=phone)
     assert runner.invoke(args=["signals", "scan", "--date", "2026-11-27"]).exit_code == 0
     first = inspector.get("/signals").get_data(as_text=True)
     second = inspector.get("/signals?page=2").get_data(as_text=True)
@@ -197,3 +197,39 @@ def test_a_signal_scan_of_a_day_that_is_not_one_is_refused(runner):
     for bad in ("2026-02-30", "2026-W01-1", "yesterday", "1999-12-31"):
         result = runner.invoke(args=["signals", "scan", "--date", bad])
         assert result.exit_code != 0 and "--date" in result.output, (bad, result.output)
+
+
+def test_a_manager_rating_his_station_from_a_private_window_is_signalled(
+        app, runner, client, make_user, inspector, station_url, clock):
+    """A private window has no cookie and no sign-in, but the address and browser he signed in
+    from: the next night's scan names it, at his station and not at another."""
+    from urllib.parse import urlsplit
+
+    make_user("mgr", "manager", "--station", "ST-001")
+    his_phone = phone_with(app, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5) the manager's phone")
+    sign_in(his_phone, "mgr")
+    private = phone_with(app, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5) the manager's phone")
+    for code in ("ST-001", "ST-002"):
+        path = urlsplit(station_url(code)).path
+        key = private.get(path).get_data(as_text=True).split('name="key" value="')[1].split('"')[0]
+        assert private.post(path, data={"score": "5", "key": key}).status_code == 303
+    clock.advance(days=1)
+    found = json.loads(runner.invoke(args=["signals", "scan", "--json"]).output)
+    assert [(s["kind"], s["station_code"], s["staff"]) for s in found
+            if s["kind"] == "staff_network"] == [("staff_network", "ST-001", ["mgr"])]
+    page = inspector.get("/signals").get_data(as_text=True)
+    assert "工作人员登录过的网络和浏览器评价本站" in page and "mgr" in page
+
+
+def test_a_station_kept_alive_by_one_phone_that_never_keeps_its_cookie_is_signalled(
+        app, runner, stations_loaded, station_url, clock):
+    from urllib.parse import urlsplit
+
+    path = urlsplit(station_url("ST-002")).path
+    for day in range(5):  # once every few days, cookies refused
+        phone_with(app, "Mozilla/5.0 (Linux; Android 12) no cookies").post(
+            path, data={"score": "5", "key": f"refuses-cookies-{day:04d}"})
+        clock.advance(days=3)
+    found = json.loads(runner.invoke(args=["signals", "scan", "--json"]).output)
+    kept_alive = [s for s in found if s["kind"] == "single_device"]
+    assert [(s["station_code"], s["ratings"], s["devices"]) for s in kept_alive] == [("ST-002", 5, 1)]

@@ -210,6 +210,7 @@ def login():
         hashed = browser.remember(response)
         with write(db):
             devices.mark_staff(db, hashed, now)
+            devices.note_staff_network(db, browser.network_key(), user["id"], now)
         return response
     events.record("sign_in_failed", username=username[:40], client=browser.address_key(),
                   known=user is not None)

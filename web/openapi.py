@@ -58,10 +58,11 @@ SCHEMAS = {
         "comment": {"type": "string"},
         "reasons": {"type": "array", "items": {"type": "string"}},
         "device": {"type": "string", "nullable": True,
-                   "description": "an opaque label, the same for one device's ratings"},
+                   "description": "an opaque label, the same for one device's ratings (a phone's "
+                                  "cookie, or without one its address and browser)"},
         "counted": {"type": "boolean"},
         "held_reason": {"type": "string", "nullable": True,
-                        "enum": ["repeat", "staff_device", "excluded", None]}}},
+                        "enum": ["repeat", "staff_device", "same_network", "excluded", None]}}},
     "Case": {"type": "object", "required": ["id", "station_code", "status", "opened_on", "due_on",
                                             "ratings_total", "reasons", "resolved_at", "note"],
              "properties": {
@@ -82,7 +83,8 @@ SCHEMAS = {
                                                "description": "how many ratings it holds (or released)"}}},
     "Signal": {"type": "object", "required": ["kind", "station_code", "found_on"], "properties": {
         "kind": {"type": "string",
-                 "enum": ["single_device", "burst", "impossible_travel", "many_stations"]},
+                 "enum": ["single_device", "burst", "impossible_travel", "many_stations",
+                          "staff_network"]},
         "station_code": {"type": "string"}, "device": {"type": "string", "nullable": True},
         "ratings": {"type": "integer"}, "from": {"type": "string", "format": "date-time"},
         "to": {"type": "string", "format": "date-time"},

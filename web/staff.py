@@ -186,6 +186,7 @@ SIGNAL_TITLES = {
     "burst": "10分钟内集中评价 Burst of ratings",
     "impossible_travel": "同一手机移动过快 Impossible travel",
     "many_stations": "同一手机一天评价过多驿站 One phone, many stations",
+    "staff_network": "工作人员登录过的网络和浏览器评价本站 Rated from a staff sign-in's address and browser",
 }
 
 
@@ -197,6 +198,8 @@ def exclusion_days(signal: dict) -> tuple[str, str]:
     if signal["kind"] == "single_device":
         scanned = date.fromisoformat(signal["found_on"])
         return (scanned - timedelta(days=signals.SINGLE_DEVICE_DAYS - 1)).isoformat(), scanned.isoformat()
+    if signal["kind"] == "staff_network":
+        return signal["day"], signal["day"]
     return signal["from"][:10], signal["to"][:10]
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from flask import (Blueprint, Response, current_app, make_response, redirect, render_template,
                    request, url_for)
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from feedback import clock, events, i18n
@@ -20,7 +21,7 @@ from feedback.counts.ratings import (MAX_COMMENT, REASONS, add_details, has_cont
 from feedback.counts.scale import LABELS, SCORES, is_bad
 from feedback.followup import cases
 from feedback.places import finder, geo, stations
-from feedback.storage.db import get_db, once_key, write
+from feedback.storage.db import get_db, once_key, write, write_together
 from qr import links
 from web import browser, metrics
 
@@ -41,6 +42,7 @@ def limit_worker_forms():
 WORKER_PATHS = ("/s/", "/near")
 
 ONCE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+RESENT = "resent"  # a form sent again after a lost answer: the rating it made the first time
 
 
 class WorkerError(HTTPException):
@@ -54,17 +56,24 @@ class WorkerError(HTTPException):
 
 def render_page(template: str, status: int = 200, **context):
     """Render a worker page in the chosen language, remembering an explicit choice."""
-    lang = browser.language()
-    response = make_response(
-        render_template(template, lang=lang, t=partial(i18n.translate, lang), **context), status)
+    return page_response(worker_html(template, browser.language(), **context), status)
+
+
+def worker_html(template: str, lang: str, **context) -> str:
+    return render_template(template, lang=lang, t=partial(i18n.translate, lang), **context)
+
+
+def page_response(html: str, status: int = 200):
+    """A worker page's response; an explicit choice of language is remembered."""
+    response = make_response(html, status)
     if request.args.get("lang") in i18n.LANGUAGES:
-        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+        response.set_cookie("lang", browser.language(), max_age=365 * 24 * 3600, samesite="Lax")
     return response
 
 
 def station_for_link(code: str, token: str) -> dict:
     """The station a signed link names, or a WorkerError saying why it cannot be rated."""
-    station = stations.get(get_db(), code)
+    station = stations.current(get_db(), code)
     if station is None:
         raise WorkerError(404, "not_found")
     verdict = links.check(current_app.config["SECRET_KEY"], code, token, station["link_version"])
@@ -101,27 +110,34 @@ def rate(code: str, token: str):
 
     score = int(score_text)
     db, now, tz = get_db(), clock.now(), current_app.config["TIMEZONE"]
-    hashed = browser.this_browser()  # None without a genuine cookie: it counts, as it must
-    with write(db):
-        device_id, held = counting.device_and_hold(db, hashed, station["id"], local_day(now, tz),
-                                                   now)
-        rating_id = record(db, station_id=station["id"], rated_at=now, score=score,
-                           comment=comment, reasons=reasons if is_bad(score) else (),
-                           source="form", once_key=f"form:{key}", tz=tz, device_id=device_id,
-                           held_reason=held)
-        if rating_id is not None:
-            metrics.RATINGS_RECORDED.labels(counted="no" if held else "yes").inc()
-        if rating_id is None:  # a resent form: the rating its first sending made
-            rating_id = rating_of_once_key(db, once_key(f"form:{key}"))
-        elif held is None and is_bad(score):  # a counted bad rating asks for a follow-up
-            cases.open_or_join(db, station["id"], rating_id, now, tz,
-                               current_app.config["FOLLOWUP_DAYS"])
+    followup_days = current_app.config["FOLLOWUP_DAYS"]
+    rater = browser.rater()
+    # what can be known before the write lock is read now: every other rating waits on it
+    known = counting.known_device(db, rater)
+    sent_key, day, reasons = once_key(f"form:{key}"), local_day(now, tz), reasons if is_bad(score) else ()
+
+    def rating(db) -> tuple[int, str | None]:
+        """The rating this form made, recorded now or (a resent form) before; why it is held."""
+        made = rating_of_once_key(db, sent_key)
+        if made is not None:
+            return made, RESENT
+        device_id, held = counting.device_and_hold(db, rater, known, station["id"], day, now)
+        made = record(db, station_id=station["id"], rated_at=now, score=score, comment=comment,
+                      reasons=reasons, source="form", once_key=sent_key, tz=tz,
+                      device_id=device_id, held_reason=held)
+        if held is None and is_bad(score):  # a counted bad rating asks for a follow-up
+            cases.open_or_join(db, station["id"], made, now, tz, followup_days)
+        return made, held
+
+    rating_id, held = write_together(db, rating)
+    if held != RESENT:
+        metrics.RATINGS_RECORDED.labels(counted="no" if held else "yes").inc()
     # 303 after POST: a reload shows the thanks page instead of offering to resend the form
     query = {"r": details_pass(rating_id, now)}
     if form.get("lang") in i18n.LANGUAGES:
         query["lang"] = form["lang"]
     response = Response(status=303, headers={"Location": f"{request.path}/thanks?{urlencode(query)}"})
-    if hashed is None:
+    if rater.device is None:
         browser.remember(response)
     return response
 
@@ -140,12 +156,27 @@ def read_details(form) -> tuple[str, tuple[str, ...], str | None]:
     return comment, reasons, None
 
 
+# Where a form's one-time key goes in a form drawn once for every worker: text that a station's
+# name or any other value drawn into the page cannot hold (theirs are escaped).
+KEY_SLOT = Markup("<one-time-key>")
+
+
 def render_form(station: dict, key: str, error: str | None = None, status: int = 200):
+    """The rating form. Without an error it is drawn once per station and language, until the
+    station changes, and each worker's one-time key is put into its copy."""
     lang = browser.language()
-    response = render_page("rate.html", status, station=station, key=key, error=error,
+
+    def drawn(slot) -> str:
+        return worker_html("rate.html", lang, station=station, key=slot, error=error,
                            scores=SCORES, labels=LABELS[lang], faces=scale.FACES,
                            face_eyes=scale.FACE_EYES, face_eye_radius=scale.FACE_EYE_RADIUS,
                            mouth_path=scale.mouth_path)
+    if error is None:
+        html = stations.remembered(get_db(), ("rating form", station["code"], lang),
+                                   lambda: drawn(KEY_SLOT)).replace(KEY_SLOT, key, 1)
+    else:
+        html = drawn(key)
+    response = page_response(html, status)
     # the one-time key is this page's alone: a shared cache must never hand it to another worker
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -153,7 +184,8 @@ def render_form(station: dict, key: str, error: str | None = None, status: int =
 
 # Details (a comment, reasons) may follow a rating from the browser that made it, once, within
 # DETAILS_WINDOW. The thank-you page's link carries a signed pass naming the rating, given only
-# to that browser; a browser with a device cookie must also be the rating's device.
+# to that browser, which must also be the rating's device: its cookie, or for a rating made
+# without one its address and browser.
 DETAILS_WINDOW = timedelta(minutes=30)
 
 
@@ -178,14 +210,16 @@ def rating_for_details(station: dict, pass_text: str | None) -> dict:
         raise WorkerError(403, "not_yours")
     rating_id, issued = int(parts[0]), int(parts[1])
     db = get_db()
-    rating = next(db.query("""SELECT ratings.id, station_id, score, device_id, key_hash,
+    rating = next(db.query("""SELECT ratings.id, station_id, score, device_id, key_hash, kind,
                                      rating_details.rating_id IS NOT NULL AS detailed
                               FROM ratings LEFT JOIN devices ON devices.id = device_id
                               LEFT JOIN rating_details ON rating_details.rating_id = ratings.id
                               WHERE ratings.id = ?""", [rating_id]), None)
     if rating is None or rating["station_id"] != station["id"]:
         raise WorkerError(403, "not_yours")
-    if rating["key_hash"] is not None and rating["key_hash"] != browser.this_browser():
+    # the browser that made it: by its cookie, or without one by its address and browser
+    made_by = browser.this_browser() if rating["kind"] == "cookie" else browser.network_key().hex()
+    if rating["key_hash"] is not None and rating["key_hash"] != made_by:
         raise WorkerError(403, "not_yours")
     if clock.now().timestamp() - issued > DETAILS_WINDOW.total_seconds():
         raise WorkerError(410, "too_late")

@@ -1,16 +1,28 @@
 """One phone, one counted vote: which ratings count, and inspectors' exclusions.
 
 ``held_reason`` is the rule at the moment a rating is made. Exclusions hold ratings later; the
-rollups follow by trigger (feedback/storage/schema.py), so every figure reads counted ratings only.
+rollups follow by trigger (feedback/storage/migrations), so every figure reads counted ratings
+only.
+
+A phone is known by its device cookie once that cookie has counted a rating on an earlier day.
+Until then, and for a rating without a genuine cookie (none, cleared, forged), the rating is
+*anonymous*: its phone cannot be told from another by the cookie, so it is known by its address
+and browser instead (a keyed hash of the address, the User-Agent and Accept-Language), and counts
+only if no counted rating came from that address and browser at that station that day. Ten
+workers on a station's Wi-Fi count as ten; a phone that drops its cookie, or gathers new ones,
+counts once; two phones new that day and alike in model, browser and language behind one address
+may count once, and the second is kept, shown and held as ``same_network``.
 """
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from feedback.clock import to_utc_text
 from feedback.counts import devices
-from feedback.counts.ratings import between_days
+from feedback.counts.ratings import between_days, day_number
 
-REPEAT, STAFF_DEVICE, EXCLUDED = "repeat", "staff_device", "excluded"
+REPEAT, STAFF_DEVICE, SAME_NETWORK, EXCLUDED = "repeat", "staff_device", "same_network", "excluded"
 MAX_REASON = 1000
+KEPT_DAYS = 2  # device_days and network_days: today's, and yesterday's for the night's signals
 
 
 class BadExclusion(ValueError):
@@ -21,35 +33,77 @@ class NotFound(LookupError):
     """No such rating, device or exclusion."""
 
 
-def held_reason(staff_device: bool, rated_here_today: bool) -> str | None:
+@dataclass(frozen=True)
+class Rater:
+    """What the counting rule knows of the browser making a rating."""
+    device: str | None  # the keyed hash of its genuine device cookie; None without one
+    network: bytes      # the keyed hash of its address and browser
+    staff: bool = False  # it carries a staff member's sign-in
+
+    @property
+    def key_hash(self) -> str:
+        """Its device's key: the cookie's, or without one its address and browser's."""
+        return self.device or self.network.hex()
+
+
+def held_reason(*, staff: bool, repeat: bool, anonymous: bool,
+                network_counted: bool) -> str | None:
     """Why a new rating is kept but not counted, or None when it counts.
 
-    Per station and local day a device's first rating counts and its later ones are repeats;
-    a browser that has signed in as staff never counts. Without a device cookie, it counts.
+    A browser that has signed in as staff never counts. Per station and local day a device's
+    first rating counts and its later ones are repeats. An anonymous rating (no genuine cookie,
+    or a cookie not yet trusted) counts only if no counted rating from its address and browser
+    came at that station that day.
     """
-    if staff_device:
+    if staff:
         return STAFF_DEVICE
-    if rated_here_today:
+    if repeat:
         return REPEAT
+    if anonymous and network_counted:
+        return SAME_NETWORK
     return None
 
 
-def device_and_hold(db, hashed: str | None, station_id: int, day: date,
-                    now: datetime) -> tuple[int | None, str | None]:
-    """(device id, held_reason) for a rating the browser with device hash ``hashed`` (None: no
-    cookie) is making now at this station; a device seen for the first time is added. One
-    query in the common case. Call inside write()."""
-    if hashed is None:
-        return None, None
-    that_day, values = between_days(day, day)
-    row = db.execute(
-        f"""SELECT id, staff_since IS NOT NULL,
-                   EXISTS (SELECT 1 FROM ratings WHERE station_id = ? AND {that_day}
-                           AND device_id = devices.id)
-            FROM devices WHERE key_hash = ?""", [station_id, *values, hashed]).fetchone()
-    if row is None:
-        return devices.find_or_add(db, hashed, now)["id"], None
-    return row[0], held_reason(bool(row[1]), bool(row[2]))
+def known_device(db, rater: Rater) -> dict | None:
+    """The rater's device row, if it has one: read before the write lock, as it seldom changes."""
+    return next(db.query("SELECT id, staff_since, trusted_from FROM devices WHERE key_hash = ?",
+                         [rater.key_hash]), None)
+
+
+def device_and_hold(db, rater: Rater, known: dict | None, station_id: int, day: date,
+                    now: datetime) -> tuple[int, str | None]:
+    """(device id, held_reason) for a rating ``rater`` is making ``now`` at this station on local
+    ``day``; ``known`` is known_device()'s answer. A device seen for the first time is added;
+    the devices and the addresses with browsers that rated here today are noted, each by one
+    insert that also says whether it was there already; a cookie's first counted rating makes it
+    trusted from the next day. Call inside write()."""
+    cookie = rater.device is not None
+    device = known or devices.find_or_add(db, rater.key_hash, now,
+                                          "cookie" if cookie else "network")
+    today = day_number(day)
+    staff = rater.staff or device["staff_since"] is not None
+    trusted = cookie and device["trusted_from"] is not None and device["trusted_from"] <= today
+    repeat = network_counted = False
+    if cookie and not staff:
+        repeat = db.execute("INSERT INTO device_days (station_id, day, device_id) VALUES (?, ?, ?) "
+                            "ON CONFLICT DO NOTHING", [station_id, today, device["id"]]).rowcount == 0
+    if not staff and not repeat:
+        network_counted = db.execute(
+            "INSERT INTO network_days (station_id, day, network, device_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING", [station_id, today, rater.network, device["id"]]).rowcount == 0
+    held = held_reason(staff=staff, repeat=repeat, anonymous=not trusted,
+                       network_counted=network_counted)
+    if held is None and cookie and device["trusted_from"] is None:
+        db.execute("UPDATE devices SET trusted_from = ? WHERE id = ?", [today + 1, device["id"]])
+    return device["id"], held
+
+
+def forget_raters(db, today: date) -> int:
+    """Let go of the devices and addresses noted before yesterday; how many rows. Call inside
+    write()."""
+    oldest = day_number(today) - (KEPT_DAYS - 1)
+    return sum(db.execute(f"DELETE FROM {table} WHERE day < ?", [oldest]).rowcount
+               for table in ("device_days", "network_days"))
 
 
 def check_reason(reason) -> str:

@@ -5,7 +5,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from feedback.clock import to_utc_text
 
@@ -36,13 +36,12 @@ def key_hash(secret: str, random_id: str) -> str:
     return mac(secret, "device", random_id).hex()[:32]
 
 
-def find_or_add(db, hashed: str, now: datetime) -> dict:
-    """The device row for a keyed hash, added on first sight. Call inside write()."""
-    found = next(db.query("SELECT * FROM devices WHERE key_hash = ?", [hashed]), None)
-    if found is not None:
-        return found
-    db.execute("INSERT INTO devices (key_hash, label, created_at) VALUES (?, ?, ?)",
-               [hashed, secrets.token_hex(5), to_utc_text(now)])
+def find_or_add(db, hashed: str, now: datetime, kind: str = "cookie") -> dict:
+    """The device row for a keyed hash (of a cookie, or for ``kind`` 'network' of an address and
+    browser), added on first sight. Call inside write()."""
+    db.execute("INSERT INTO devices (key_hash, label, created_at, kind) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (key_hash) DO NOTHING",
+               [hashed, secrets.token_hex(5), to_utc_text(now), kind])
     return next(db.query("SELECT * FROM devices WHERE key_hash = ?", [hashed]))
 
 
@@ -51,3 +50,21 @@ def mark_staff(db, hashed: str, now: datetime) -> None:
     device = find_or_add(db, hashed, now)
     if device["staff_since"] is None:
         db.execute("UPDATE devices SET staff_since = ? WHERE id = ?", [to_utc_text(now), device["id"]])
+
+
+def note_staff_network(db, network: bytes, user_id: int, now: datetime) -> None:
+    """A staff account signed in from this address and browser (a keyed hash): ratings made from
+    them at that account's stations are signalled (staff_network). Call inside write()."""
+    db.execute("""INSERT INTO staff_networks (network, user_id, seen_at) VALUES (?, ?, ?)
+                  ON CONFLICT (network, user_id) DO UPDATE SET seen_at = excluded.seen_at""",
+               [network, user_id, to_utc_text(now)])
+
+
+STAFF_NETWORK_DAYS = 90  # as far back as the signals look (single_device)
+
+
+def forget_staff_networks(db, now: datetime) -> int:
+    """Let go of the staff sign-ins' addresses and browsers not seen for STAFF_NETWORK_DAYS. Call
+    inside write()."""
+    return db.execute("DELETE FROM staff_networks WHERE seen_at < ?",
+                      [to_utc_text(now - timedelta(days=STAFF_NETWORK_DAYS))]).rowcount

@@ -7,7 +7,6 @@ from sqlite_utils import Database
 
 from feedback.clock import local_day, local_iso, sql_utc_text, to_epoch, to_utc_text
 from feedback.counts import rollups
-from feedback.storage.db import once_key as stored_once_key
 from feedback.storage.schema import DAY_NUMBER
 
 MAX_COMMENT = 500          # what the form accepts
@@ -90,26 +89,24 @@ def has_control_characters(text: str) -> bool:
 
 
 def record(db: Database, *, station_id: int, rated_at: datetime, score: int, comment: str = "",
-           reasons: tuple[str, ...] = (), source: str, once_key: str | None, tz,
-           device_id: int | None = None, held_reason: str | None = None) -> int | None:
-    """Insert one rating (the rollups follow by trigger); its id, or None if ``once_key`` (text,
-    kept hashed for ONCE_KEY_DAYS: feedback.storage.db.once_key) came before. ``held_reason``
-    (feedback.counts.counting) keeps it out of the counts.
+           reasons: tuple[str, ...] = (), source: str, once_key: bytes | None, tz,
+           device_id: int | None = None, held_reason: str | None = None) -> int:
+    """Insert one rating (the rollups follow by trigger) and keep its ``once_key`` (as stored:
+    feedback.storage.db.once_key) for ONCE_KEY_DAYS; its id. The caller has looked the key up
+    (rating_of_once_key) in the same transaction. ``held_reason`` (feedback.counts.counting)
+    keeps it out of the counts.
 
     Call inside write().
     """
-    key = stored_once_key(once_key)
-    if key is not None and rating_of_once_key(db, key) is not None:
-        return None
     rating_id = db.execute(
         """INSERT INTO ratings (station_id, rated_at, day, score, comment, reasons, source,
                                 device_id, held_reason)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [station_id, to_epoch(rated_at), local_day(rated_at, tz).isoformat(), score,
          comment, ";".join(reasons), source, device_id, held_reason]).lastrowid
-    if key is not None:
+    if once_key is not None:
         db.execute("INSERT INTO once_keys (key, rating_id, at) VALUES (?, ?, ?)",
-                   [key, rating_id, to_epoch(rated_at)])
+                   [once_key, rating_id, to_epoch(rated_at)])
     return rating_id
 
 

@@ -1,17 +1,21 @@
 """Signals for inspectors: what still gets past the counting rule and may be gaming the figures.
 
-The four rules are plain functions of ratings and stations. Every night ``scan`` runs them over
+The five rules are plain functions of ratings and stations. Every night ``scan`` runs them over
 the day before (``load_day`` reads what they look at) and keeps what they find in ``signals``;
 the page and the API read ``kept``. A signal proposes nothing: an inspector looks, visits, and may
 exclude ratings.
+
+A device here is a phone's cookie, or for ratings made without one their address and browser
+(feedback.counts.counting): one phone that drops its cookie is still one device.
 """
 import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from feedback.accounts import can_see
 from feedback.clock import from_epoch, local_day, local_iso, to_utc_text
-from feedback.counts.ratings import between_days, on_days
+from feedback.counts.ratings import between_days, day_number, on_days
 from feedback.places import stations
 from feedback.places.geo import distance_m
 from feedback.storage.db import write
@@ -37,8 +41,8 @@ class Rating:
 def single_device(per_station: dict[str, dict]) -> list[dict]:
     """Stations whose counted ratings over SINGLE_DEVICE_DAYS all come from at most two devices.
 
-    ``per_station``: code → {ratings, devices (distinct), without_device (ratings with no
-    cookie, whose phones cannot be told apart)}."""
+    ``per_station``: code → {ratings, devices (distinct), without_device (ratings whose phone is
+    unknown: imported from an earlier system)}."""
     out = []
     for code, seen in sorted(per_station.items()):
         if seen["ratings"] and not seen["without_device"] and seen["devices"] <= SINGLE_DEVICE_MAX:
@@ -113,11 +117,29 @@ def many_stations(ratings: list[Rating]) -> list[dict]:
     return out
 
 
+def staff_network(rated: list[dict], can_see) -> list[dict]:
+    """Counted ratings from the address and browser a staff account signed in from, at a station
+    that account looks after: a manager rating his own station from a private window, or after
+    clearing his cookies, where the cookie cannot tell. ``rated``: for each address and browser
+    that counted at a station on a day and that a staff account signed in from, {station (code,
+    district), device, rating_ids, staff: [accounts]}; ``can_see(account, station)``: the
+    accounts' rule."""
+    out = []
+    for seen in sorted(rated, key=lambda seen: (seen["station"]["code"], seen["device"])):
+        staff = sorted(user["username"] for user in seen["staff"] if can_see(user, seen["station"]))
+        if staff and seen["rating_ids"]:
+            out.append({"kind": "staff_network", "station_code": seen["station"]["code"],
+                        "device": seen["device"], "staff": staff, "day": seen["day"],
+                        "ratings": len(seen["rating_ids"]), "rating_ids": seen["rating_ids"]})
+    return out
+
+
 def find(per_station: dict[str, dict], recent: list[Rating],
-         positions: dict[str, tuple[float, float]]) -> list[dict]:
+         positions: dict[str, tuple[float, float]], staff_rated: list[dict],
+         can_see) -> list[dict]:
     """Every signal, in the order of the rules."""
     return (single_device(per_station) + bursts(recent) + impossible_travel(recent, positions)
-            + many_stations(recent))
+            + many_stations(recent) + staff_network(staff_rated, can_see))
 
 
 def ending_on(found: list[dict], day: date, tz) -> list[dict]:
@@ -165,7 +187,33 @@ def load_day(db, day: date) -> tuple[dict[str, dict], list[Rating], dict]:
                       WHERE {two_days}""", two_days_values)]
     positions = {row["code"]: (row["latitude"], row["longitude"]) for row in db.query(
         "SELECT code, latitude, longitude FROM stations WHERE latitude IS NOT NULL")}
-    return per_station, recent, positions
+    return per_station, recent, positions, load_staff_rated(db, day)
+
+
+def load_staff_rated(db, day: date) -> list[dict]:
+    """The addresses and browsers that counted at a station on ``day`` and that a staff account
+    signed in from (network_days keeps today's and yesterday's), with their counted ratings."""
+    found: dict[tuple, dict] = {}
+    days, values = between_days(day, day, "counted_ratings")
+    for row in db.query(
+            """SELECT stations.id AS station_id, code, stations.district, network_days.device_id, label,
+                      username, role, users.district AS user_district, station_code
+               FROM network_days  -- two days' worth: read whole, each looked up in the rest
+               CROSS JOIN staff_networks USING (network)
+               CROSS JOIN users ON users.id = staff_networks.user_id
+               CROSS JOIN stations ON stations.id = network_days.station_id
+               CROSS JOIN devices ON devices.id = network_days.device_id
+               WHERE network_days.day = ? AND users.disabled_at IS NULL""", [day_number(day)]):
+        seen = found.setdefault((row["station_id"], row["device_id"]), {
+            "station": {"code": row["code"], "district": row["district"]}, "device": row["label"],
+            "day": day.isoformat(), "staff": [], "rating_ids": [
+                rating_id for (rating_id,) in db.execute(
+                    f"""SELECT id FROM counted_ratings WHERE station_id = ? AND {days}
+                        AND device_id = ? ORDER BY id""",
+                    [row["station_id"], *values, row["device_id"]])]})
+        seen["staff"].append({"username": row["username"], "role": row["role"],
+                              "district": row["user_district"], "station_code": row["station_code"]})
+    return list(found.values())
 
 
 def scan(db, day: date, tz, now: datetime) -> list[dict]:
@@ -173,7 +221,7 @@ def scan(db, day: date, tz, now: datetime) -> list[dict]:
     (a station's single_device signal holds from the latest day scanned); returns it as shown."""
     found = [(signal["kind"], signal["station_code"], json.dumps(signal, default=to_utc_text,
                                                                  ensure_ascii=False))
-             for signal in ending_on(find(*load_day(db, day)), day, tz)]
+             for signal in ending_on(find(*load_day(db, day), can_see), day, tz)]
     ids = stations.ids_by_code(db)
     with write(db):
         db.execute("DELETE FROM signals WHERE day = ? OR (kind = 'single_device' AND day < ?)",
@@ -201,7 +249,8 @@ def latest_scan(db) -> date | None:
     return date.fromisoformat(day) if day else None
 
 
-KINDS = ("single_device", "burst", "impossible_travel", "many_stations")  # the rules' order
+KINDS = ("single_device", "burst", "impossible_travel", "many_stations",
+         "staff_network")  # the rules' order
 KEPT = """FROM signals JOIN stations ON stations.id = station_id
           WHERE signals.day > :since AND signals.day <= :latest
             AND (signals.kind != 'single_device' OR signals.day = :latest)"""

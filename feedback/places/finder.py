@@ -96,20 +96,9 @@ def whole_number(args, name: str, default: int, lowest: int, highest: int, key: 
     return int(text)
 
 
-# What changes only with the stations is read once per version of them (station_feed) and
-# database file, rather than from every station at every request.
-_per_version: dict[tuple, object] = {}
-
-
 def per_version(db, name: str, read):
-    """``read()``, remembered until the stations change."""
-    version = db.execute("SELECT version FROM station_feed").fetchone()[0]
-    key = (db.file_path, version, name)
-    if key not in _per_version:
-        for old in [old for old in list(_per_version) if old[0] == key[0] and old[2] == name]:
-            _per_version.pop(old, None)  # another thread may have done it
-        _per_version[key] = read()
-    return _per_version[key]
+    """``read()``, remembered until the stations change (stations.remembered)."""
+    return stations.remembered(db, ("finder", name), read)
 
 
 def known_amenities(db) -> set[str]:
@@ -161,9 +150,10 @@ def nearest(db, question: Question, local_now: datetime, exclude_code: str | Non
         margin = box * MARGIN_SHARE + MARGIN_M
         reach = margin / METRES_PER_DEGREE
         reach_lon = reach / max(0.01, math.cos(math.radians(min(89.0, abs(gcj_lat) + reach))))
+        # CROSS JOIN: the box's places first, then each station by id, whatever the statistics
         rows = db.execute(
             f"""SELECT stations.id, code, latitude, longitude, hours
-                FROM station_places JOIN stations ON stations.id = station_places.id
+                FROM station_places CROSS JOIN stations ON stations.id = station_places.id
                 WHERE station_places.min_lat <= ? AND station_places.max_lat >= ?
                   AND station_places.min_lon <= ? AND station_places.max_lon >= ? AND {where}""",
             [gcj_lat + reach, gcj_lat - reach, gcj_lon + reach_lon, gcj_lon - reach_lon, *params])

@@ -1,5 +1,7 @@
 """Stations: the rules a station record must meet (pure), and the queries about them."""
 import re
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 
 from sqlite_utils import Database
@@ -144,6 +146,37 @@ def get(db: Database, code: str) -> dict | None:
     """The station with this code, whatever its status, or None."""
     rows = list(db.query("SELECT * FROM stations WHERE code = ?", [code]))
     return rows[0] if rows else None
+
+
+def current(db: Database, code: str) -> dict | None:
+    """get(), kept in this process until any station changes: for the rating page, which reads
+    its station at every tap. The row is shared: read it, never change it."""
+    return remembered(db, ("station", code), lambda: get(db, code), keep_none=False)
+
+
+# What is read of the stations, kept per process while their version (stations_version, bumped
+# by a trigger at any change) stays: the most recent REMEMBERED keys.
+REMEMBERED = 4096
+_remembered: OrderedDict = OrderedDict()
+_remembered_lock = threading.Lock()
+
+
+def remembered(db: Database, key: tuple, read, keep_none: bool = True):
+    """``read()``, remembered under ``key`` until any station changes; one small read of the
+    stations' version each time. ``keep_none``: whether an answer of None is kept too."""
+    version = db.execute("SELECT version FROM stations_version").fetchone()[0]
+    full = (db.file_path, version, *key)
+    with _remembered_lock:
+        if full in _remembered:
+            _remembered.move_to_end(full)
+            return _remembered[full]
+    value = read()
+    if value is not None or keep_none:
+        with _remembered_lock:
+            _remembered[full] = value
+            while len(_remembered) > REMEMBERED:
+                _remembered.popitem(last=False)
+    return value
 
 
 def all_for_export(db: Database) -> list[dict]:

@@ -51,6 +51,14 @@ class QueuedDatabase(Database):
         self.users = os.open(os.path.abspath(path) + ".users", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self.users, fcntl.LOCK_SH)
 
+    def query(self, sql: str, params=None):
+        """The rows of a SELECT as dicts, read off the cursor. sqlite-utils 4 wraps each query in
+        a savepoint of its own: two statements more, and outside a write a transaction more,
+        on every read of every request."""
+        cursor = self.conn.execute(sql, params if params is not None else ())
+        keys = [column[0] for column in cursor.description]
+        return (dict(zip(keys, row)) for row in cursor)
+
     def close(self) -> None:
         super().close()
         os.close(self.write_queue)
@@ -119,3 +127,80 @@ def write(db: Database):
                 db.conn.execute("ROLLBACK")
             raise
         db.conn.execute("COMMIT")
+
+
+class _Together:
+    """The writes one process's threads have queued for one database file (write_together)."""
+
+    def __init__(self):
+        self.condition = threading.Condition()
+        self.queued: list[_Job] = []
+        self.leading = False
+
+
+class _Job:
+    def __init__(self, work):
+        self.work, self.done, self.result, self.error = work, False, None, None
+
+
+_together: dict[tuple[int, str], _Together] = {}
+_together_lock = threading.Lock()
+
+
+def write_together(db: Database, work):
+    """``work(db)`` in a write transaction shared with the writes other threads of this process
+    are waiting to make (group commit): the first thread to find no one writing takes every
+    write queued, runs each in a savepoint of its own (one that fails fails alone, its error
+    raised in its own thread) and commits them at once; the others wait for it. A commit writes
+    every page a rating touched (the rating, its indexes, each rollup) and every writer waits
+    for the one before it; under load one commit serves many ratings. ``work`` reads nothing of
+    its thread (no request, no app context) but what it was given: another thread may run it.
+    Returns what ``work`` returned."""
+    with _together_lock:  # per process (a forked worker starts afresh) and database file
+        together = _together.setdefault((os.getpid(), db.file_path), _Together())
+    job = _Job(work)
+    with together.condition:
+        together.queued.append(job)
+        while together.leading and not job.done:
+            together.condition.wait()
+        if not job.done:
+            together.leading = True
+    if not job.done:
+        _lead(db, together, job)
+    if job.error is not None:
+        raise job.error
+    return job.result
+
+
+def _lead(db: Database, together: _Together, own: _Job) -> None:
+    taken: list[_Job] = []
+    try:
+        with writers_queue(db):
+            with together.condition:  # what queued while the lock was awaited comes along
+                taken, together.queued = together.queued, []
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                if len(taken) == 1:  # alone: its failure is the transaction's
+                    taken[0].result = taken[0].work(db)
+                for job in taken if len(taken) > 1 else ():
+                    db.conn.execute("SAVEPOINT together")
+                    try:
+                        job.result = job.work(db)
+                    except Exception as error:
+                        db.conn.execute("ROLLBACK TO together")
+                        job.error = error
+                    db.conn.execute("RELEASE together")
+                db.conn.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+    except BaseException as failure:  # nothing was written: every write taken fails with it
+        for job in taken or [own]:
+            job.error, job.result = failure, None
+    finally:
+        with together.condition:
+            together.leading = False
+            for job in [*taken, own]:
+                job.done = True
+            together.condition.notify_all()

@@ -1,4 +1,4 @@
--- Made by `make schema` from migrations/ (version 21): do not edit.
+-- Made by `make schema` from migrations/ (version 24): do not edit.
 
 CREATE TABLE stations (
     id          INTEGER PRIMARY KEY,
@@ -134,7 +134,8 @@ CREATE TABLE devices (
     label        TEXT NOT NULL UNIQUE,        -- an opaque name for inspectors
     staff_since  TEXT,                        -- a staff member signed in on this browser
     created_at   TEXT NOT NULL
-);
+, kind TEXT NOT NULL DEFAULT 'cookie'
+    CHECK (kind IN ('cookie', 'network')), trusted_from INTEGER);
 
 CREATE TABLE rating_details (
     rating_id  INTEGER PRIMARY KEY REFERENCES ratings (id),   -- at most once per rating
@@ -339,8 +340,6 @@ CREATE INDEX district_months_month ON district_months (month);
 
 CREATE INDEX stations_district ON stations (district, tier);
 
-CREATE INDEX stations_status ON stations (status);
-
 CREATE INDEX stations_opened_on ON stations (opened_on);
 
 CREATE TABLE group_months (
@@ -541,7 +540,7 @@ CREATE TABLE "ratings" (
     source       TEXT NOT NULL CHECK (source IN ('form', 'import')),
     once_key     BLOB,                       -- a resent form counts once (feedback.db.once_key)
     device_id    INTEGER REFERENCES devices (id),
-    held_reason  TEXT CHECK (held_reason IN ('repeat', 'staff_device'))
+    held_reason  TEXT CHECK (held_reason IN ('repeat', 'staff_device', 'same_network'))
 );
 
 CREATE INDEX ratings_station_rated_at ON ratings (station_id, rated_at);
@@ -682,4 +681,45 @@ CREATE TABLE once_keys (
 ) WITHOUT ROWID;
 
 CREATE INDEX ratings_day_number ON ratings (CAST(julianday(day) - 2440587.5 AS INTEGER), rated_at);
+
+CREATE INDEX stations_unlisted ON stations (status) WHERE status != 'listed';
+
+CREATE TABLE device_days (
+    station_id  INTEGER NOT NULL,
+    day         INTEGER NOT NULL,             -- days since 1970 (schema.DAY_NUMBER)
+    device_id   INTEGER NOT NULL,
+    PRIMARY KEY (station_id, day, device_id)
+) WITHOUT ROWID;
+
+CREATE TABLE network_days (
+    station_id  INTEGER NOT NULL,
+    day         INTEGER NOT NULL,
+    network     BLOB NOT NULL,                -- keyed hash of the address and the browser
+    device_id   INTEGER NOT NULL,             -- the device of the counted rating that came first
+    PRIMARY KEY (station_id, day, network)
+) WITHOUT ROWID;
+
+CREATE TABLE staff_networks (
+    network  BLOB NOT NULL,
+    user_id  INTEGER NOT NULL REFERENCES users (id),
+    seen_at  TEXT NOT NULL,
+    PRIMARY KEY (network, user_id)
+) WITHOUT ROWID;
+
+CREATE TABLE stations_version (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    version  INTEGER NOT NULL
+);
+
+CREATE TRIGGER stations_version_insert AFTER INSERT ON stations BEGIN
+    UPDATE stations_version SET version = version + 1;
+END;
+
+CREATE TRIGGER stations_version_update AFTER UPDATE ON stations BEGIN
+    UPDATE stations_version SET version = version + 1;
+END;
+
+CREATE TRIGGER stations_version_delete AFTER DELETE ON stations BEGIN
+    UPDATE stations_version SET version = version + 1;
+END;
 
