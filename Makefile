@@ -7,15 +7,20 @@ PORT ?= 5000
 # the demo URL printed by `make run` should point at where it serves
 export FEEDBACK_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test bench national schema
+.PHONY: run test fuzz bench national schema
 
 run: $(VENV)/.run-installed
 	$(BIN)/flask --app app demo
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
+# every test on every core, the slowest listed; property tests with few examples
 test: $(VENV)/.test-installed node_modules/axe-core/axe.min.js
 	scripts/ensure-chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --durations=15
+
+# only the property and fuzz tests, with 25 times their examples (about half an hour)
+fuzz: $(VENV)/.test-installed
+	FEEDBACK_FUZZ=25 $(BIN)/python -m pytest -n auto -m fuzz --durations=15
 
 # `make bench` runs the usual benchmarks; `make bench national` the hour-long national one
 bench: $(VENV)/.test-installed

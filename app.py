@@ -1,4 +1,6 @@
 """The station feedback service: ``flask --app app run`` serves it, ``flask --app app --help`` lists its commands."""
+import os
+
 from flask import Flask
 
 import cli
@@ -12,6 +14,18 @@ from jobs.channels.text import inert, reason_label
 from web import api, auth, edge, finder, metrics, posters, staff, views
 
 
+def warn_once_served(app: Flask) -> None:
+    """The development key's warning, once per serving process at its first request: not at
+    every command of the command line."""
+    warned = set()
+
+    @app.before_request
+    def warn():
+        if os.getpid() not in warned:
+            warned.add(os.getpid())
+            app.logger.warning(config.DEVELOPMENT_WARNING)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app from the environment; ``overrides`` (tests) win over it.
 
@@ -20,8 +34,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder="static", template_folder="templates")
     settings = dict(overrides or {})
     clock = settings.pop("CLOCK", None) or SystemClock()
-    app.config.update(config.from_environment())
+    try:
+        app.config.update(config.from_environment())
+    except config.ConfigError as error:
+        if os.environ.get("FLASK_RUN_FROM_CLI") == "true":  # `flask --app app …`: what to fix,
+            raise SystemExit(f"configuration: {error}") from None  # in a line, not a traceback
+        raise  # gunicorn stops with it: "Worker failed to boot"
     app.config.update(settings)
+    if app.config["SECRET_KEY"] == config.DEVELOPMENT_SECRET:
+        warn_once_served(app)
     app.json.ensure_ascii = False  # station names stay readable in the JSON
 
     app.extensions["feedback.clock"] = clock

@@ -1,9 +1,10 @@
 """gunicorn for production: `gunicorn -c gunicorn.conf.py` (the README's production section).
 
 Threaded workers, so a few slow clients hold a few threads, not the service: gunicorn hands a
-connection to a thread only once its request has begun to arrive, and the app stops waiting for
-a body after FEEDBACK_BODY_READ_TIMEOUT seconds (web/edge.py). In front, nginx buffers
-whole requests (deploy/nginx-station-feedback.conf), so slow phones never reach gunicorn at all.
+connection to a thread only once its request has begun to arrive, and a client that pauses for
+FEEDBACK_BODY_READ_TIMEOUT seconds in its headers, its body or its answer is dropped
+(web/server.py). In front, nginx buffers whole requests (deploy/nginx-station-feedback.conf), so
+slow phones never reach gunicorn at all.
 """
 import os
 import shutil
@@ -11,7 +12,7 @@ import tempfile
 
 wsgi_app = "app:create_app()"
 bind = os.environ.get("FEEDBACK_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
+worker_class = "web.server.ThreadWorker"  # gthread, with a deadline on every read and write
 workers = int(os.environ.get("FEEDBACK_WORKERS", "2"))
 threads = int(os.environ.get("FEEDBACK_THREADS", "8"))
 timeout = 60            # a worker silent this long is restarted

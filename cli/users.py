@@ -77,7 +77,7 @@ def change_user(username: str, change):
 @users_cli.command("disable")
 @click.argument("username")
 def disable_user(username):
-    """Stop an account: its sessions end and its API tokens stop working."""
+    """Stop an account: its sessions end and its API tokens are revoked."""
     change_user(username, lambda db, user_id, now: accounts.set_disabled(db, user_id, True, now))
     click.echo(f"{username} disabled")
 
@@ -85,7 +85,7 @@ def disable_user(username):
 @users_cli.command("enable")
 @click.argument("username")
 def enable_user(username):
-    """Let a disabled account sign in again (revoked tokens stay revoked)."""
+    """Let a disabled account sign in again (its old sessions and tokens stay ended)."""
     change_user(username, lambda db, user_id, now: accounts.set_disabled(db, user_id, False, now))
     click.echo(f"{username} enabled")
 

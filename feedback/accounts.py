@@ -80,11 +80,13 @@ def set_password(db, user_id: int, password: str, now: datetime) -> None:
 
 
 def set_disabled(db, user_id: int, disabled: bool, now: datetime) -> None:
-    """Disable (ending its sessions; its tokens stop working) or enable an account. Call inside write()."""
+    """Disable an account (its sessions end and its tokens are revoked: enabling it again brings
+    back neither) or enable it. Call inside write()."""
     db.execute("UPDATE users SET disabled_at = ? WHERE id = ?",
                [to_utc_text(now) if disabled else None, user_id])
     if disabled:
         end_sessions(db, user_id, now)
+        revoke_tokens(db, user_id, now)
 
 
 def revoke_tokens(db, user_id: int, now: datetime) -> int:

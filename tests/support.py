@@ -1,5 +1,6 @@
 """Helpers the test modules share: signing in, a form's once key, a phone's browser, ports,
 the app's routes. Fixtures are in conftest.py."""
+import os
 import re
 import socket
 import threading
@@ -20,6 +21,16 @@ ST-001,人民广场驿站,黄浦区,人民大道1号,31.2304,121.4737,national,f
 ST-002,滨江工地移动驿站,浦东新区,,,,city,mobile,2024-05-01,water;first-aid
 ST-003,银行网点驿站,静安区,南京西路100号,,,provincial,partner,,water;toilet
 """
+
+
+# `make test` runs every property test with its few examples; `make fuzz` with FEEDBACK_FUZZ
+# times as many (and only those tests: pytest -m fuzz).
+FUZZ = int(os.environ.get("FEEDBACK_FUZZ", "1"))
+
+
+def examples(quick: int) -> int:
+    """How many examples a property test tries: ``quick`` in `make test`, more in `make fuzz`."""
+    return quick * FUZZ
 
 
 PASSWORD = "correct horse battery"

@@ -53,6 +53,10 @@ def test_disabling_ends_sessions_and_stops_tokens_and_enabling_lets_the_user_bac
     assert "disabled since" in runner.invoke(args=["users", "list"]).output
     assert runner.invoke(args=["users", "enable", "wang"]).exit_code == 0
     assert sign_in(app.test_client(), "wang").status_code == 303
+    # what was issued before the account was disabled stays dead
+    assert app.test_client().get("/api/v1/stations",
+                                 headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert client.get("/stations").status_code == 302
 
 
 def test_revoked_tokens_stop_working_and_new_ones_do(client, runner, make_user):
@@ -146,3 +150,50 @@ def test_the_throttle_forgets_the_address_itself(client, make_user, db):
     sign_in(client, "wang", "guess-guess")
     keys = [row[0] for row in db.execute("SELECT key FROM sign_in_failures")]
     assert "user:wang" in keys and not any("127.0.0.1" in key for key in keys)
+
+
+def test_tries_made_at_once_are_throttled_as_if_made_one_after_another(
+        app, live_server, make_user, monkeypatch):
+    """Sixteen wrong passwords sent together: five are checked, the rest wait, unchecked."""
+    import threading
+    import urllib.error
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    make_user("wang", "admin")
+    checked = []
+    original = auth.password_matches
+    monkeypatch.setattr(auth, "password_matches", lambda *args: checked.append(1) or original(*args))
+    browsers = []
+    for _ in range(16):  # each its own browser, with the form's CSRF token
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        token = csrf_from(opener.open(f"{live_server}/login").read().decode())
+        browsers.append((opener, token))
+    answers = []
+    start = threading.Barrier(16)
+
+    def guess(opener, token):
+        start.wait()
+        data = f"username=wang&password=guess-guess&csrf_token={token}".encode()
+        try:
+            opener.open(f"{live_server}/login", data=data)
+        except urllib.error.HTTPError as refused:
+            answers.append(refused.code)
+    threads = [threading.Thread(target=guess, args=browser) for browser in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [401] * 5 + [429] * 11
+    assert len(checked) == 5
+
+
+def test_the_sign_in_form_keeps_the_name_and_says_how_long_to_wait_in_each_language(
+        client, make_user):
+    make_user("wang", "admin")
+    failed = sign_in(client, "wang", "guess-guess").get_data(as_text=True)
+    assert 'value="wang"' in failed
+    for attempt in range(4):
+        sign_in(client, "wang", f"guess-{attempt}")
+    refused = sign_in(client, "wang", PASSWORD).get_data(as_text=True)
+    assert "请 30 秒后再试" in refused and "try again in 30 s" in refused

@@ -12,9 +12,13 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                response_schema_conformance, status_code_conformance)
 
+from support import examples
+
+pytestmark = pytest.mark.fuzz
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
-BOUNDED = settings(max_examples=40, derandomize=True, deadline=None, database=None,
+BOUNDED = settings(max_examples=examples(15), derandomize=True, deadline=None, database=None,
                    suppress_health_check=list(HealthCheck))
 
 

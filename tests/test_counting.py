@@ -14,7 +14,7 @@ from feedback.counts.ratings import insert_staged, record
 from feedback.staging import stage_imported
 from feedback.storage.db import write
 from jobs import reports
-from support import NOON, phone_with, sign_in
+from support import NOON, examples, phone_with, sign_in
 from web import browser
 
 
@@ -363,6 +363,7 @@ operation = st.one_of(
 )
 
 
+@pytest.mark.fuzz
 def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loaded):
     from feedback.storage.db import get_db
 
@@ -382,7 +383,7 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
     # (local), and one the day before it
     @example([("rate", 3, 0, 4, 0), ("rate", 1, 0, 5, 30), ("rate", 2, 0, 1, 200),
               ("rate", 1, 0, 2, 130), ("window", 15, 14)])
-    @settings(max_examples=60, derandomize=True, deadline=None, database=None,
+    @settings(max_examples=examples(60), derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def run(operations):
         with app.app_context():
@@ -471,6 +472,7 @@ def test_rollups_equal_a_recount_after_any_mix_of_operations(app, stations_loade
     run()
 
 
+@pytest.mark.fuzz
 def test_a_count_of_days_agrees_with_every_ratings_day_whatever_zone_stored_it(db, stations_loaded):
     """count_between() counts the middle of a range by the instant alone: right for ratings whose
     days were stored in any zone (FEEDBACK_TIMEZONE may have changed), at its ends too."""
@@ -487,7 +489,7 @@ def test_a_count_of_days_agrees_with_every_ratings_day_whatever_zone_stored_it(d
                        [source.choice([1, 2]), int(at.timestamp()), (at + offset).date().isoformat()])
 
     @given(st.integers(-1, 13), st.integers(0, 8), st.sampled_from([1, 2]))
-    @settings(max_examples=80, derandomize=True, deadline=None, database=None)
+    @settings(max_examples=examples(80), derandomize=True, deadline=None, database=None)
     def agree(offset, length, station):
         first = date(2026, 11, 1) + timedelta(days=offset)
         last = first + timedelta(days=length)

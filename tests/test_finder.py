@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from feedback.clock import FixedClock
 from feedback.places import finder, geo, stations
-from support import AXE, NOON, PHONE
+from support import AXE, NOON, PHONE, examples
 
 # Around People's Square, Shanghai; coordinates GCJ-02 as Amap shows them. At NOON (12:00 in
 # Shanghai) F-NIGHT is closed, F-LUNCH is closed (11:30-13:30 gap), the others open.
@@ -118,7 +118,8 @@ def test_the_public_json_refuses_bad_questions_with_a_message(client, finder_sta
     assert message in answer.get_json()["message"]
 
 
-@settings(max_examples=60, deadline=None,
+@pytest.mark.fuzz
+@settings(max_examples=examples(60), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lat=st.floats(31.05, 31.45), lon=st.floats(121.2, 121.7),
        radius=st.integers(1, 50_000), limit=st.integers(1, 8), open_now=st.booleans())
@@ -136,9 +137,10 @@ def test_nearest_is_what_measuring_every_station_gives(app, db, finder_stations,
     assert finder.nearest(db, asked, local_now) == every[:limit]
 
 
+@pytest.mark.fuzz
 # Both points stay inside the box where GCJ-02 applies (longitude 73.66 to 135.05, latitude up to
 # 53.55): across its edge the shift stops at once, and no two stations are on either side of it.
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(lat=st.floats(18.0, 53.0), lon=st.floats(74.2, 134.5), bearing=st.floats(0, 6.283),
        degrees=st.floats(0, 0.5))
 def test_the_finders_box_margin_covers_the_gcj02_drift_anywhere_in_china(lat, lon, bearing, degrees):

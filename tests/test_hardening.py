@@ -202,24 +202,36 @@ def half_sent_post(address: str) -> socket.socket:
     return sock
 
 
-def timed_get(address: str, path: str) -> tuple[bytes, float]:
+def status_of(address: str, path: str) -> bytes:
+    """The status line of a GET; a server that never answers fails it (after a minute: a bound
+    on liveness, far beyond any deadline here, not a measure of speed)."""
     host, port = address.split(":")
-    started = time.monotonic()
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-        status_line = sock.makefile("rb").readline()
-    return status_line, time.monotonic() - started
+        return sock.makefile("rb").readline()
 
 
-def test_two_slow_clients_do_not_stall_the_health_check(gunicorn):
-    assert timed_get(gunicorn, "/healthz")[0].startswith(b"HTTP/1.1 200")  # the workers are up
-    slow = [half_sent_post(gunicorn) for _ in range(2)]
+def half_sent_headers(address: str) -> socket.socket:
+    """A client that sends half a header block, then goes quiet."""
+    host, port = address.split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    return sock
+
+
+@pytest.mark.gunicorn_env({"FEEDBACK_BODY_READ_TIMEOUT": "2", "FEEDBACK_WORKERS": "1",
+                           "FEEDBACK_THREADS": "2"})
+@pytest.mark.parametrize("stall", [half_sent_post, half_sent_headers])
+def test_clients_that_stop_halfway_are_dropped_and_the_health_check_answers(gunicorn, stall):
+    """Four clients that stop in the middle of their body, or of their headers, against one
+    worker of two threads: each is dropped after its two seconds, and the health check behind
+    them is answered (without the deadlines it would wait for ever)."""
+    slow = [stall(gunicorn) for _ in range(4)]
     try:
-        # a stalled server fails every try (it would take the 10 s read timeout or longer); the
-        # best of three keeps a busy test machine from failing a server that is not stalled
-        answers = [timed_get(gunicorn, "/healthz") for _ in range(3)]
-        assert all(status.startswith(b"HTTP/1.1 200") for status, _ in answers)
-        assert min(seconds for _, seconds in answers) < 1.0
+        assert status_of(gunicorn, "/healthz").startswith(b"HTTP/1.1 200")
+        for sock in slow:
+            sock.settimeout(60)
+            assert not sock.recv(1024).startswith(b"HTTP/1.1 2")  # refused or closed, never served
     finally:
         for sock in slow:
             sock.close()
@@ -231,10 +243,52 @@ def test_a_body_that_stops_arriving_is_dropped_and_frees_the_thread(gunicorn):
     """One worker with one thread: without the read timeout the health check would wait for
     the stalled client for ever."""
     sock = half_sent_post(gunicorn)
-    sock.settimeout(10)
+    sock.settimeout(60)
     try:
         status_line = sock.makefile("rb").readline()
     finally:
         sock.close()
     assert status_line.split()[1].startswith(b"4")  # refused (400 or 408), never served
-    assert timed_get(gunicorn, "/healthz")[0].startswith(b"HTTP/1.1 200")
+    assert status_of(gunicorn, "/healthz").startswith(b"HTTP/1.1 200")
+
+
+def raw_answer(address: str, request: bytes) -> tuple[bytes, dict]:
+    host, port = address.split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(request)
+        head = sock.makefile("rb").read().split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    return head[0].encode(), {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip()
+                              for line in head[1:] if ":" in line}
+
+
+@pytest.mark.parametrize("request_bytes, status", [
+    (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", b"414"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: y\r\n" % n for n in range(80)) + b"\r\n",
+     b"431"),
+    (b"GARBAGE\r\n\r\n", b"400"),
+])
+def test_what_gunicorn_refuses_itself_carries_the_security_headers(gunicorn, request_bytes, status):
+    status_line, headers = raw_answer(gunicorn, request_bytes)
+    assert status_line.split()[1] == status
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY" and headers["referrer-policy"] == "no-referrer"
+
+
+def test_forwarded_addresses_are_believed_only_from_the_proxy(db_path, clock, monkeypatch):
+    """Behind nginx on the same machine (FEEDBACK_PROXIES=1), the phone's address comes from
+    X-Forwarded-For; a client that reaches the service directly cannot name its own."""
+    monkeypatch.setenv("FEEDBACK_PROXIES", "1")
+    app = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
+
+    def metrics_from(peer: str, forwarded: str) -> int:
+        client = app.test_client()
+        client.environ_base.update(REMOTE_ADDR=peer)
+        return client.get("/metrics", headers={"X-Forwarded-For": forwarded}).status_code
+    assert metrics_from("127.0.0.1", "127.0.0.1") == 200     # nginx, for a local scraper
+    assert metrics_from("127.0.0.1", "203.0.113.9") == 403   # nginx, for a stranger
+    assert metrics_from("203.0.113.9", "127.0.0.1") == 403   # a stranger, claiming to be local
+    monkeypatch.setenv("FEEDBACK_TRUSTED_PROXIES", "10.0.0.2")
+    app = create_app({"DATABASE": db_path, "CLOCK": clock, "TESTING": True})
+    assert metrics_from("10.0.0.2", "127.0.0.1") == 200      # the proxy named, on another host
+    app.extensions["feedback.db"].close()

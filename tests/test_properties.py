@@ -6,14 +6,17 @@ import io
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedback import imports
 from feedback.counts.ratings import REASONS
-from support import NOON
+from support import NOON, examples
 
-BOUNDED = settings(max_examples=60, derandomize=True, deadline=None, database=None,
+pytestmark = pytest.mark.fuzz
+
+BOUNDED = settings(max_examples=examples(60), derandomize=True, deadline=None, database=None,
                    suppress_health_check=list(HealthCheck))
 
 any_text = st.text(st.characters(codec="utf-8"), max_size=40)

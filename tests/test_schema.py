@@ -3,13 +3,15 @@ import multiprocessing
 import sqlite3
 from datetime import date
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app import create_app
 from feedback.counts.ratings import day_number
 from feedback.storage import schema
 from feedback.storage.db import connect
+from support import examples
 
 
 def test_a_first_version_database_opens_under_the_current_code_with_its_data(db_path, clock):
@@ -285,11 +287,12 @@ def test_references_are_checked_after_a_table_is_rebuilt_only(db_path):
     db.close()
 
 
+@pytest.mark.fuzz
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
+@settings(max_examples=examples(100))
 def test_a_days_number_is_the_one_its_index_keys(day):
     """The day index is reached with values worked out in Python (feedback.counts.ratings.day_number):
     they must be the numbers SQLite's expression gives the stored text."""
-    import sqlite3
     stored = sqlite3.connect(":memory:").execute(
         f"SELECT {schema.DAY_NUMBER.format(day='?')}", [day.isoformat()]).fetchone()[0]
     assert stored == day_number(day)

@@ -93,15 +93,22 @@ def sign_in_wait(db, keys: list[str], now: datetime) -> timedelta:
     return longest
 
 
-def record_sign_in(db, keys: list[str], succeeded: bool, now: datetime) -> None:
-    """A failure is remembered; a success forgets the keys' failures. Call inside write()."""
-    if succeeded:
-        db.execute(f"DELETE FROM sign_in_failures WHERE key IN ({', '.join('?' * len(keys))})", keys)
-    else:
+def begin_sign_in(db, keys: list[str], now: datetime) -> timedelta:
+    """Take a try: how long these keys must still wait (zero when they may try now), and when they
+    may, the try is counted as a failure until it succeeds, in the same write, so that tries made
+    at once are counted one after another. Call inside write()."""
+    wait = sign_in_wait(db, keys, now)
+    if wait <= timedelta(0):
         db.conn.executemany("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)",
                             [(key, to_utc_text(now)) for key in keys])
         db.execute("DELETE FROM sign_in_failures WHERE at < ?",
                    [to_utc_text(now - FAILURE_MEMORY)])
+    return wait
+
+
+def forget_failures(db, keys: list[str]) -> None:
+    """A success forgets the keys' failures. Call inside write()."""
+    db.execute(f"DELETE FROM sign_in_failures WHERE key IN ({', '.join('?' * len(keys))})", keys)
 
 
 def visible_station(code: str) -> dict:
@@ -173,36 +180,39 @@ def safe_next(target: str | None) -> str:
     return url_for("staff.stations")
 
 
-def wait_text(wait: timedelta) -> str:
+def wait_text(wait: timedelta) -> tuple[str, str]:
+    """How long to wait, in Chinese and in English."""
     seconds = max(1, round(wait.total_seconds()))
     if seconds < 60:
-        return f"{seconds} 秒 / {seconds} s"
+        return f"{seconds} 秒", f"{seconds} s"
     minutes = -(-seconds // 60)
-    return f"{minutes} 分钟 / {minutes} min"
+    return f"{minutes} 分钟", f"{minutes} min"
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method != "POST":  # GET, and HEAD with it
-        return render_template("login.html", error=None)
+        return render_template("login.html", error=None, username="")
     db = get_db()
     username = request.form.get("username", "").strip()[:100]
     password = request.form.get("password", "")
     keys = throttle_keys(username)
     now = clock.now()
-    wait = sign_in_wait(db, keys, now)
+    with write(db):  # the wait read and the try counted at once: concurrent tries queue here
+        wait = begin_sign_in(db, keys, now)
     if wait > timedelta(0):  # refused before any hash is computed
-        error = (f"登录失败次数过多,请 {wait_text(wait)} 后再试 / "
-                 f"Too many failed sign-ins: try again in {wait_text(wait).split(' / ')[1]}")
-        return render_template("login.html", error=error), 429, {
+        chinese, english = wait_text(wait)
+        error = (f"登录失败次数过多,请 {chinese}后再试 / "
+                 f"Too many failed sign-ins: try again in {english}")
+        return render_template("login.html", error=error, username=username), 429, {
             "Retry-After": str(max(1, round(wait.total_seconds())))}
     user = user_by(db, "username", username)
     # hash even for an unknown name, so the answer's timing does not say which names exist
     matches = password_matches(user["password_hash"] if user else unknown_user_hash(), password)
     succeeded = bool(user and matches and not user["disabled_at"])
-    with write(db):
-        record_sign_in(db, keys, succeeded, now)
-        if succeeded:
+    if succeeded:
+        with write(db):
+            forget_failures(db, keys)
             start_session(db, user["id"])
     if succeeded:
         response = redirect(safe_next(request.args.get("next")), 303)
@@ -215,7 +225,7 @@ def login():
     events.record("sign_in_failed", username=username[:40], client=browser.address_key(),
                   known=user is not None)
     error = "用户名或密码不正确 / Wrong username or password"
-    return render_template("login.html", error=error), 401
+    return render_template("login.html", error=error, username=username), 401
 
 
 @bp.post("/logout")

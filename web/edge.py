@@ -1,4 +1,6 @@
-"""What every request and response goes through: size and time limits, and security headers."""
+"""What every request and response goes through: size and time limits, the proxies trusted, and
+security headers."""
+import ipaddress
 import socket
 
 from flask import Flask, current_app
@@ -26,6 +28,25 @@ SECURITY_HEADERS = (
 )
 
 
+class FromTrustedProxies:
+    """WSGI middleware: X-Forwarded-For and -Proto, as ``count`` proxies in front report them, read
+    only from a connection that comes from one of the ``trusted`` networks (the proxy's own
+    address): a client that reaches gunicorn directly cannot name its own address, to read
+    /metrics or to dodge the sign-in throttle."""
+
+    def __init__(self, app, count: int, trusted: list):
+        self.direct, self.trusted = app, trusted
+        self.behind_proxy = ProxyFix(app, x_for=count, x_proto=count)
+
+    def __call__(self, environ, start_response):
+        try:
+            peer = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+        except ValueError:
+            peer = None
+        trusted = peer is not None and any(peer in network for network in self.trusted)
+        return (self.behind_proxy if trusted else self.direct)(environ, start_response)
+
+
 class BodyReadTimeout:
     """WSGI middleware: under gunicorn, reading the request body times out after ``seconds``."""
 
@@ -39,12 +60,15 @@ class BodyReadTimeout:
         return self.app(environ, start_response)
 
 
+STRICT_TRANSPORT = ("Strict-Transport-Security", "max-age=31536000")  # when served over https
+
+
 def security_headers(response):
     """The headers every page and every JSON answer carries."""
     present = {name.lower() for name, _ in response.headers}
     wanted = SECURITY_HEADERS
     if current_app.config["BASE_URL"].startswith("https://"):
-        wanted += (("Strict-Transport-Security", "max-age=31536000"),)
+        wanted += (STRICT_TRANSPORT,)
     for name, value in wanted:
         if name.lower() not in present:
             response.headers.add(name, value)
@@ -56,8 +80,8 @@ def configure(app: Flask) -> None:
     if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default: no limit at all
         app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     if app.config.get("PROXIES"):  # the client's address as the proxies in front report it
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"],
-                                x_proto=app.config["PROXIES"])
+        app.wsgi_app = FromTrustedProxies(app.wsgi_app, app.config["PROXIES"],
+                                          app.config["TRUSTED_PROXIES"])
     # a client that stops sending its body is dropped, so slow clients cannot hold the
     # server's threads (gunicorn's own timeouts cover only the headers)
     app.wsgi_app = BodyReadTimeout(app.wsgi_app, app.config["BODY_READ_TIMEOUT"])
