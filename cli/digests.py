@@ -176,9 +176,6 @@ def report_month(month_text, as_json, as_csv, trend):
     if as_json:
         echo_json(report)
     elif as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(reports.MONTH_CSV_COLUMNS)
-        for row in report["by_district"]:
-            writer.writerow(["" if row[key] is None else row[key] for key in reports.MONTH_CSV_COLUMNS])
+        csv.writer(sys.stdout, lineterminator="\n").writerows(reports.month_csv_rows(report))
     else:
         click.echo("\n".join(text.month_lines(report, **PLAIN)))

@@ -17,15 +17,16 @@ import secrets
 import socket
 import threading
 from collections import deque
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 
 from feedback import events
-from feedback.clock import to_utc_text
+from feedback.clock import local_day, to_utc_text
 from feedback.storage.db import connect, write
 from jobs import channels as channel_kinds
 from jobs.channels import DeliveryError, SendContext
 
+MESSAGES_A_DAY = 5  # a channel's digests and reports together, per local day
 CLAIM_FOR = timedelta(minutes=10)
 RENEW_EVERY_SECONDS = 60.0  # real time between renewals: far inside CLAIM_FOR
 FIRST_RETRY = timedelta(minutes=5)
@@ -47,8 +48,32 @@ def backoff(attempts: int) -> timedelta:
 class Outcome:
     channel: dict
     day: str
-    status: str  # sent, already sent, failed, busy (another process holds it)
+    status: str  # sent, already sent, failed, busy (another process holds it), postponed
     detail: str = ""
+
+
+@dataclass
+class Days:
+    """Where a channel's day begins and when its next morning's posts go (FEEDBACK_TIMEZONE,
+    FEEDBACK_DIGEST_AT)."""
+    tz: object
+    morning: time
+
+    def today(self, now: datetime) -> str:
+        return local_day(now, self.tz).isoformat()
+
+    def next_morning(self, now: datetime) -> datetime:
+        tomorrow = local_day(now, self.tz) + timedelta(days=1)
+        return datetime.combine(tomorrow, self.morning, self.tz)
+
+
+def messages_left(db, channel_id: int, day: str, delivery_id: int) -> int:
+    """How many of its MESSAGES_A_DAY a channel has left on ``day``, besides this delivery's."""
+    taken = db.execute(
+        """SELECT coalesce(sum(json_array_length(parts)), 0) FROM deliveries
+           WHERE channel_id = ? AND messages_on = ? AND id != ?""",
+        [channel_id, day, delivery_id]).fetchone()[0]
+    return MESSAGES_A_DAY - taken
 
 
 class Pacer:
@@ -141,23 +166,36 @@ def database_path(db) -> str:
 
 
 def deliver(db, delivery: dict, channel: dict, post_for, clock, smtp: dict, pacer: Pacer,
-            due_only: bool = False) -> Outcome:
-    """Send one delivery's remaining parts; record what got through and why it stopped."""
+            days: Days, due_only: bool = False) -> Outcome:
+    """Send one delivery's remaining parts; record what got through and why it stopped. Its
+    messages are made the first time, in no more than what is left of the channel's
+    MESSAGES_A_DAY; with none left it waits for the next morning."""
     if delivery["status"] == "sent":
         return Outcome(channel, delivery["day"], "already sent")
     held = claim(db, delivery["id"], clock.now(), due_only)
     if held is None:
         return Outcome(channel, delivery["day"], "busy", "sent or held by another process")
     kind = channel_kinds.module(channel["kind"])
+    token = held["claim_token"]
+    ours = "id = ? AND claim_token = ?"  # every write is fenced by the claim
     if held["parts"] is None:
-        parts = kind.render(post_for(delivery["day"], channel["district"]), channel)
+        today = days.today(clock.now())
+        left = messages_left(db, channel["id"], today, delivery["id"])
+        if left < 1:
+            with write(db):
+                db.execute(f"""UPDATE deliveries SET next_attempt_at = ?, claimed_until = NULL,
+                               claim_token = NULL WHERE {ours}""",
+                           [to_utc_text(days.next_morning(clock.now())), delivery["id"], token])
+            return Outcome(channel, delivery["day"], "postponed",
+                           f"the channel had its {MESSAGES_A_DAY} messages today")
+        post = replace(post_for(delivery["day"], channel["district"]), max_parts=left)
+        parts = kind.render(post, channel)
         with write(db):
-            db.execute("UPDATE deliveries SET parts = ? WHERE id = ?",
-                       [json.dumps(parts, ensure_ascii=False), delivery["id"]])
+            db.execute(f"UPDATE deliveries SET parts = ?, messages_on = ? WHERE {ours}",
+                       [json.dumps(parts, ensure_ascii=False), today, delivery["id"], token])
     else:
         parts = json.loads(held["parts"])
-    sent, token = held["parts_sent"], held["claim_token"]
-    ours = "id = ? AND claim_token = ?"  # every write is fenced by the claim
+    sent = held["parts_sent"]
     try:
         with ClaimKeeper(database_path(db), delivery["id"], token, clock):
             for number, part in enumerate(parts[sent:], start=sent + 1):

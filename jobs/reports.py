@@ -14,6 +14,7 @@ from operator import itemgetter
 
 from feedback.clock import add_months, day_start, to_utc_text
 from feedback.counts import scale
+from feedback.imports import neutralise_formula
 from feedback.storage.db import write
 from jobs.digest import districts_between, sum_counts
 
@@ -407,3 +408,12 @@ def load_chart(db, first: date, districts: list[str] | None = None) -> dict:
 MONTH_CSV_COLUMNS = ("district", "stations_listed", "stations_rated", "stations_quiet",
                      "ratings_total", "satisfaction_rate", "mean_score", "ratings_per_station",
                      "cases_opened", "cases_on_time_rate")
+
+
+def month_csv_rows(report: dict):
+    """The month's rows by district for a spreadsheet, the header first: numbers as they are, and
+    text that Excel or WPS would run as a formula (a district named "=1+1") quoted."""
+    yield list(MONTH_CSV_COLUMNS)
+    for row in report["by_district"]:
+        yield ["" if row[key] is None else row[key] if isinstance(row[key], (int, float))
+               else neutralise_formula(str(row[key])) for key in MONTH_CSV_COLUMNS]

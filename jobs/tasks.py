@@ -6,6 +6,7 @@ functions read the database and the clock around them and hand the results to th
 """
 import time
 from datetime import date
+from datetime import time as time_of_day
 from functools import partial
 
 from flask import current_app, render_template
@@ -99,8 +100,10 @@ def _deliver(pairs, due_only: bool, sleep) -> list[outbox.Outcome]:
         return built[(period, district)]
 
     pacer = outbox.Pacer(clock.current(), sleep)
+    config = current_app.config
+    days = outbox.Days(config["TIMEZONE"], time_of_day(*config["DIGEST_AT"]))
     return [outbox.deliver(get_db(), delivery, channel, cached_post, clock.current(),
-                           current_app.config["SMTP"], pacer, due_only)
+                           config["SMTP"], pacer, days, due_only)
             for delivery, channel in pairs]
 
 

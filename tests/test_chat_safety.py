@@ -43,9 +43,25 @@ def assert_inert(delivered: str) -> None:
     ("a\x1b[31mb\x07c", "a[31mbc"),
     ("line\nbreak\ttab", "line break tab"),
     ("3.5 小时", "3. 5 小时"),
+    ("evil︒example", "evil︒ example"),           # a vertical full stop, folded to 。
+    ("evil⒈com", "evil⒈ com"),                    # DIGIT ONE FULL STOP, folded to "1."
+    ("cafe\u0301.com", "cafe\u0301. com"),        # a dot after a combining accent
+    ("bad.\u0301com", "bad. \u0301com"),           # and before one
+    ("好。下次再来", "好。 下次再来"),
+    ("...", "..."),
 ])
 def test_inert_breaks_links_and_drops_what_hides_text(hostile, shown):
     assert text.inert(hostile) == shown
+
+
+def test_every_character_folded_to_a_dot_is_taken_for_one():
+    """A linkifier may fold compatibility characters (NFKC) before it looks for a domain."""
+    import sys
+    folded = {chr(point) for point in range(sys.maxunicode + 1)
+              if unicodedata.category(chr(point)) != "Cs"
+              and unicodedata.normalize("NFKC", chr(point)) != chr(point)
+              and any(dot in unicodedata.normalize("NFKC", chr(point)) for dot in ".。")}
+    assert folded == set(text.DOTS_BY_COMPATIBILITY)
 
 
 def test_plain_also_takes_the_markup_away():
@@ -104,8 +120,8 @@ def test_one_anonymous_post_cannot_flood_a_chat(client, runner, stations_loaded,
         client.post(path, data={"score": "2", "key": f"key-{n:020d}", "comment": "差" * 500})
     runner.invoke(args=["channels", "add", "--kind", "wecom", "--target", chat.url()])
     assert runner.invoke(args=["digest", "send", "--date", "2026-11-28"]).exit_code == 0
-    assert 1 <= len(chat.requests) <= text.MAX_PARTS
-    assert sum(len(request["body"]) for request in chat.requests) < text.MAX_PARTS * 4096 * 2
+    assert 1 <= len(chat.requests) <= outbox.MESSAGES_A_DAY
+    assert sum(len(request["body"]) for request in chat.requests) < outbox.MESSAGES_A_DAY * 4096 * 2
 
 
 def test_a_send_longer_than_its_claim_is_not_taken_by_a_second_process(

@@ -86,7 +86,7 @@ def test_a_long_digest_is_split_numbered_and_bounded_and_ends_with_its_link(
     add_channel(runner, "--kind", "wecom", "--target", chat.url())
     assert send(runner).exit_code == 0
     contents = [body["markdown"]["content"] for body in chat.json_bodies()]
-    assert 2 < len(contents) <= text.MAX_PARTS
+    assert 2 < len(contents) <= outbox.MESSAGES_A_DAY
     assert all(len(c.encode()) <= 4096 for c in contents)
     assert [c.split("\n", 1)[0] for c in contents] == [
         f"({n}/{len(contents)})" for n in range(1, len(contents) + 1)]
@@ -365,3 +365,28 @@ def test_email_upgrades_to_starttls_before_it_logs_in(runner, history, app, tmp_
     assert result.exit_code == 0, result.output
     assert logins == [(b"digest", b"pw", True)]  # the password only crossed over TLS
     assert len(received) == 1
+
+
+def test_a_channel_gets_five_messages_a_day_and_a_report_past_them_waits_for_the_morning(
+        app, runner, write_file, stations_loaded, chat, clock):
+    """A Monday that is the 1st brings a digest, a weekly and a monthly report: a chat gets
+    five messages that day whatever they hold; what does not fit goes the next morning."""
+    rows = ["station_code,rated_at,score,comment"]
+    rows += [f"ST-00{1 + i % 3},2026-11-27T{8 + i // 60:02d}:{i % 60:02d}:00,1,第{i}条:" + "坏" * 200
+             for i in range(150)]
+    runner.invoke(args=["ratings", "import", write_file("many.csv", "\n".join(rows) + "\n")])
+    add_channel(runner, "--kind", "wecom", "--target", chat.url())
+    assert send(runner).exit_code == 0 and send(runner, "2026-11-26").exit_code == 0
+    assert len(chat.requests) == 4  # the long digest in three, the short one in one
+    with app.app_context():
+        [week] = tasks.send("2026-W47")  # squeezed into the one message left, with its link
+        [month] = tasks.send("2026-10")
+        assert (week.status, month.status) == ("sent", "postponed")
+        assert len(chat.requests) == outbox.MESSAGES_A_DAY
+        assert "/reports/weeks/2026-W47" in chat.json_bodies()[-1]["markdown"]["content"]
+        clock.advance(hours=19, minutes=59)  # 07:59 the next morning: still waiting
+        assert tasks.retry_due() == [] and len(chat.requests) == outbox.MESSAGES_A_DAY
+        clock.advance(minutes=2)  # after FEEDBACK_DIGEST_AT (08:00)
+        [month] = tasks.retry_due()
+    assert month.status == "sent"
+    assert "驿站服务月报 2026-10" in chat.json_bodies()[-1]["markdown"]["content"]

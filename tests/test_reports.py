@@ -1,5 +1,7 @@
 """Weekly and monthly reports: ISO weeks and months in FEEDBACK_TIMEZONE, their figures on an
 imported history, their pages and CSV, and posting each once to every channel."""
+import csv
+import io
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -245,3 +247,20 @@ def test_a_run_of_bad_weeks_is_counted_up_to_thirteen(runner, write_file, statio
     assert runner.invoke(args=["ratings", "import", write_file("r.csv", "\n".join(rows))]).exit_code == 0
     found = report(runner, "week", "--week", "2026-W48")
     assert [(s["code"], s["weeks"]) for s in found["repeat_bad_stations"]] == [("ST-001", 13), ("ST-002", 12)]
+
+
+def test_the_monthly_csv_quotes_a_formula_in_a_name_and_keeps_numbers_numbers(
+        client, runner, history, make_user, write_file):
+    """A district named like a formula is quoted the OWASP way in both the command's and the
+    page's CSV, so opening it in Excel or WPS runs nothing; the figures stay numbers."""
+    moved = "code,name,district,tier,kind\nST-001,人民广场驿站,=1+1,national,fixed\n"
+    assert runner.invoke(args=["stations", "import", write_file("m.csv", moved)]).exit_code == 0
+    make_user("ins", "inspector")
+    sign_in(client, "ins")
+    printed = runner.invoke(args=["report", "month", "--month", "2026-11", "--csv"]).output
+    downloaded = client.get("/reports/months/2026-11.csv").get_data(as_text=True).lstrip("\ufeff")
+    for text in (printed, downloaded):
+        rows = list(csv.reader(io.StringIO(text)))
+        formula = next(row for row in rows if "1+1" in row[0])
+        assert formula[0] == "'=1+1" and formula[1] == "1"
+        assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)

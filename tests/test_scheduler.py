@@ -71,11 +71,15 @@ def test_scheduler_catches_up_missed_days_from_the_database(app, clock, webhook)
         scheduler.run_digests()
         assert posted_days(webhook) == ["2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22",
                                         "2026-11-23"]
-        # down for twelve days: only the last seven are caught up, oldest first
+        # down for twelve days: only the last seven are caught up, oldest first, five a day
         clock.instant = local(2026, 12, 6, 8, 1).astimezone(timezone.utc)
         scheduler.run_digests()
-    assert posted_days(webhook)[5:] == [f"2026-11-{d}" for d in range(29, 31)] + [
-        f"2026-12-0{d}" for d in range(1, 6)]
+        assert posted_days(webhook)[5:] == ["2026-11-29", "2026-11-30", "2026-12-01",
+                                            "2026-12-02", "2026-12-03"]
+        clock.instant = local(2026, 12, 7, 8, 1).astimezone(timezone.utc)
+        scheduler.run_retries()
+        scheduler.run_digests()
+    assert posted_days(webhook)[10:] == ["2026-12-04", "2026-12-05", "2026-12-06"]
 
 
 def test_failed_delivery_is_retried_after_its_backoff(app, clock, webhook):

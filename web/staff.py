@@ -18,7 +18,6 @@ from feedback.counts.ratings import between_days
 from feedback.followup import cases, signals
 from feedback.followup import visits as visits_rules
 from feedback.i18n import TIER_LABELS
-from feedback.imports import neutralise_formula
 from feedback.places import stations as station_rules
 from feedback.places.stations import summaries
 from feedback.places.stations import summary as summary_of
@@ -355,11 +354,7 @@ def month_report_csv(month_text: str):
     """The month's rows by district, as `report month --csv` prints them."""
     report = tasks.build_month(month_asked(month_text))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(reports.MONTH_CSV_COLUMNS)
-    for row in report["by_district"]:
-        writer.writerow(["" if row[key] is None else neutralise_formula(str(row[key]))
-                         for key in reports.MONTH_CSV_COLUMNS])
+    csv.writer(out, lineterminator="\n").writerows(reports.month_csv_rows(report))
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="report-{report["month"]}.csv"'})
 

@@ -1,4 +1,4 @@
--- Made by `make schema` from migrations/ (version 24): do not edit.
+-- Made by `make schema` from migrations/ (version 25): do not edit.
 
 CREATE TABLE stations (
     id          INTEGER PRIMARY KEY,
@@ -69,7 +69,7 @@ CREATE TABLE deliveries (
     last_error       TEXT,
     next_attempt_at  TEXT NOT NULL,
     claimed_until    TEXT,                         -- a sender holds the row while it posts
-    sent_at          TEXT, parts TEXT, claim_token TEXT,
+    sent_at          TEXT, parts TEXT, claim_token TEXT, messages_on TEXT,
     UNIQUE (channel_id, day)
 );
 
@@ -722,4 +722,7 @@ END;
 CREATE TRIGGER stations_version_delete AFTER DELETE ON stations BEGIN
     UPDATE stations_version SET version = version + 1;
 END;
+
+CREATE INDEX deliveries_channel_messages_on ON deliveries (channel_id, messages_on)
+    WHERE messages_on IS NOT NULL;
 

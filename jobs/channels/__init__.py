@@ -19,6 +19,7 @@ class Post:
     data: dict                         # its JSON, for plain webhooks
     lines: Callable[..., list[str]]    # its chat lines, given the markup (see text.lines)
     html: str                          # its e-mail body
+    max_parts: int = 5                 # messages it may take in a chat (outbox.MESSAGES_A_DAY)
 
 
 class DeliveryError(Exception):

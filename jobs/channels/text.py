@@ -5,8 +5,9 @@ formatting in any chat, nor hide or reorder text. Invisible, direction-changing 
 characters are removed; markup characters are swapped for their full-width look-alikes (chat
 markdown has no reliable backslash escape); anything that could be auto-linked is broken.
 
-A digest is also bounded: long lists are cut with a count, and a channel gets at most
-MAX_PARTS messages a day, the last ending with the link to the web page.
+A digest is also bounded: long lists are cut with a count, and a post takes at most the
+messages it is given (Post.max_parts: what is left of the channel's day, jobs.outbox), the last
+ending with the link to the web page.
 """
 import re
 import unicodedata
@@ -24,11 +25,18 @@ HIDDEN_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
 BLANK_LETTERS = set("\u115f\u1160\u17b4\u17b5\u180e\u2800\u3164\uffa0")  # letters drawn as nothing
 # A scheme, with any colon that a browser reads as one
 SCHEME = re.compile(r"(?i)(?<![a-z0-9])([a-z][a-z0-9+.-]*)[:：︓﹕]")
-# A dot, or anything a browser or chat reads as one, between letters or digits of any script
-DOT_LIKE = ".\u3002\uff0e\uff61\u2024\ufe52\u2e3c\u0701\u0702\u06d4\u00b7\u0387\u2027\u30fb\uff65"
-DOMAIN_DOT = re.compile(rf"(?<=[^\W_])([{re.escape(DOT_LIKE)}])(?=[^\W_])")
+# A dot, or anything a browser or chat reads as one: the full stops and middle dots, and every
+# character whose compatibility form (NFKC) holds a dot, like ⒈ (1.) and ︒ (。): a linkifier may
+# fold it first (tests/test_chat_safety.py checks the second list against unicodedata).
+DOTS = ".\u3002\u2e3c\u0701\u0702\u06d4\u00b7\u0387\u2027\u30fb\uff65"
+DOTS_BY_COMPATIBILITY = ("\u2024\u2025\u2026\u2488\u2489\u248a\u248b\u248c\u248d\u248e\u248f\u2490"
+                         "\u2491\u2492\u2493\u2494\u2495\u2496\u2497\u2498\u2499\u249a\u249b\u33c2"
+                         "\u33c7\u33d8\ufe12\ufe19\ufe30\ufe52\uff0e\uff61\U0001f100")
+DOT_LIKE = DOTS + DOTS_BY_COMPATIBILITY
+# one followed by a letter, a digit or a mark of any script, whatever comes before it: "é.com"
+# with the é written as e and a combining accent is a domain too
+DOT = re.compile(f"[{re.escape(DOT_LIKE)}]")
 
-MAX_PARTS = 5            # messages per channel and day, whatever the day held
 BAD_RATINGS_SHOWN = 20   # in a chat; the web page has them all
 QUIET_SHOWN = 20
 COMMENT_SHOWN = 140      # characters of a comment in a chat
@@ -54,7 +62,13 @@ def inert(text: str) -> str:
     scheme and every domain-like dot broken by a space."""
     text = " ".join(visible(re.sub(r"\s", " ", text)).split())
     text = SCHEME.sub(lambda m: m.group(1) + "： ", text)
-    return DOMAIN_DOT.sub(lambda m: m.group(1) + " ", text)
+    return DOT.sub(broken_dot, text)
+
+
+def broken_dot(match: re.Match) -> str:
+    """A dot with a space after it when a letter, digit or mark follows (a domain could)."""
+    after = match.string[match.end():match.end() + 1]
+    return match.group() + " " if after and unicodedata.category(after)[0] in "LNM" else match.group()
 
 
 def plain(text: str) -> str:
@@ -126,18 +140,18 @@ def lines(digest: dict, heading: str = "### ", bullet: str = "- ", bold=lambda s
 
 
 def messages(post, limit_bytes: int, **markup) -> list[str]:
-    """A post as chat messages of at most ``limit_bytes`` each and at most MAX_PARTS;
+    """A post as chat messages of at most ``limit_bytes`` each and at most ``post.max_parts``;
     ``markup`` as for lines()."""
     link = markup.get("link", markdown_link)
     return split(post.lines(**markup), limit_bytes,
-                 tail="内容较多,完整内容请" + link("查看网页版", post.url))
+                 tail="内容较多,完整内容请" + link("查看网页版", post.url), max_parts=post.max_parts)
 
 
-def split(all_lines: list[str], limit_bytes: int, tail: str) -> list[str]:
-    """Join lines into at most MAX_PARTS messages of at most ``limit_bytes`` of UTF-8, breaking
-    between lines. With more than one, each starts with its number, "(2/3)", so a message
-    sent twice (its answer lost) shows as a repeat. A digest that would need more ends with
-    ``tail`` (the link to the web page) instead of going on."""
+def split(all_lines: list[str], limit_bytes: int, tail: str, max_parts: int) -> list[str]:
+    """Join lines into at most ``max_parts`` messages of at most ``limit_bytes`` of UTF-8,
+    breaking between lines. With more than one, each starts with its number, "(2/3)", so a
+    message sent twice (its answer lost) shows as a repeat. A post that would need more ends
+    with ``tail`` (the link to the web page) instead of going on."""
     marker_room = len("(5/5)\n".encode())
     room = limit_bytes - marker_room
     pieces = []
@@ -155,8 +169,8 @@ def split(all_lines: list[str], limit_bytes: int, tail: str) -> list[str]:
             candidate = piece
         current = candidate
     parts.append(current)
-    if len(parts) > MAX_PARTS:
-        parts = parts[:MAX_PARTS]
+    if len(parts) > max_parts:
+        parts = parts[:max_parts]
         last = parts[-1]
         while len(f"{last}\n{tail}".encode()) > room:
             last = last.rsplit("\n", 1)[0] if "\n" in last else ""
