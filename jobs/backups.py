@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from feedback.counts import rollups
+from feedback.places import finder
 from feedback.storage import schema
 
 BACKUP_AT = (2, 30)  # local time of the nightly copy: after the scan, before the digest
@@ -138,3 +139,4 @@ def restore(database: str, backup: str) -> None:
             if os.path.exists(leftover):
                 os.remove(leftover)
         os.replace(incoming, database)
+        finder.forget_feed(database)  # built from the database that was, not this one

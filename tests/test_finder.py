@@ -191,6 +191,7 @@ def test_the_geojson_feed_is_wgs84_and_an_unchanged_feed_is_a_304(client, runner
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
     polled = feed(client, **{"If-None-Match": etag})
     assert polled.status_code == 304 and polled.get_data() == b"" and polled.headers["ETag"] == etag
+    assert feed(client, **{"If-None-Match": f"W/{etag}"}).status_code == 304  # a gzipping proxy's
     assert feed(client, **{"If-Modified-Since": modified}).status_code == 304
     # the same file imported again changes nothing the feed shows
     runner.invoke(args=["stations", "import", write_file("again.csv", FINDER_CSV)])
@@ -353,3 +354,19 @@ def test_the_near_pages_links_carry_only_its_own_parameters(client, finder_stati
                       "&x=%0Aalert(1)").get_data(as_text=True)
     assert "javascript" not in page and "alert" not in page
     assert 'href="/near?district=' in page  # the language switch keeps the search
+
+
+def test_the_geojson_feed_is_built_once_for_every_process_until_it_changes(
+        app, client, runner, db_path, finder_stations, monkeypatch):
+    built = []
+    original = finder.feature_collection
+    monkeypatch.setattr(finder, "feature_collection",
+                        lambda *args: built.append(1) or original(*args))
+    first = feed(client).get_data()
+    other = app.test_client()  # another request, as another worker would
+    assert [feed(other).get_data() for _ in range(3)] == [first] * 3
+    assert len(built) == 1
+    runner.invoke(args=["stations", "move", "F-CABIN", "--lat", "31.2410", "--lon", "121.5010"])
+    assert feed(client).get_data() != first and len(built) == 2
+    import os
+    assert len([name for name in os.listdir(db_path + ".feed") if name.endswith(".geojson")]) == 1

@@ -5,7 +5,7 @@ adds "use my location" where the browser may give it (https, or this machine).
 """
 from dataclasses import replace
 
-from flask import Blueprint, Response, abort, jsonify, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, jsonify, request, send_file, url_for
 
 from feedback import clock
 from feedback.places import finder
@@ -78,13 +78,14 @@ def public_geojson():
     db = get_db()
     local_now = clock.local_now()
     tag, last_modified = finder.feed_validators(db, local_now)
-    unchanged = (request.if_none_match.contains(tag) if request.if_none_match
+    # a weak match too: a proxy that compresses the feed marks its ETag weak (W/"…")
+    unchanged = (request.if_none_match.contains_weak(tag) if request.if_none_match
                  else bool(request.if_modified_since and request.if_modified_since >= last_modified))
     if unchanged:
         response = Response(status=304)
     else:
-        response = Response(stream_with_context(finder.feature_collection(db, local_now)),
-                            mimetype=GEOJSON_TYPE)
+        response = send_file(finder.feed_file(db, tag, local_now), mimetype=GEOJSON_TYPE,
+                             conditional=False, etag=False, max_age=None)
     response.set_etag(tag)
     response.last_modified = last_modified
     response.headers["Cache-Control"] = "public, no-cache"  # keep it, but ask each time: a 304

@@ -6,9 +6,12 @@ A finder's question is checked once (``read_question``) for the page and the JSO
 around the phone, growing the box until it holds enough, and measures true distances between
 WGS-84 points (feedback/places/geo.py); the box itself is drawn in the stations' GCJ-02.
 """
+import fcntl
 import hashlib
 import json
 import math
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
@@ -229,6 +232,34 @@ def feed_validators(db, local_now: datetime) -> tuple[str, datetime]:
     moments += [moment.astimezone(timezone.utc) for moment in
                 (hours.last_change(text, local_now) for text in every_hours) if moment]
     return tag, max(moments).replace(microsecond=0)
+
+
+def feed_file(db, tag: str, local_now: datetime) -> str:
+    """The GeoJSON feed of ``tag`` (feed_validators) as a file in a folder beside the database:
+    built by the first request to want it while the others wait for it (building takes
+    seconds at national scale, and sixteen at once stalled the service), then read by every
+    process until the feed changes; older ones are removed."""
+    folder = f"{db.file_path}.feed"
+    path = os.path.join(folder, f"{tag}.geojson")
+    if os.path.exists(path):
+        return path
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "building"), "a") as building:
+        fcntl.flock(building, fcntl.LOCK_EX)  # released when the file closes
+        if not os.path.exists(path):
+            partial = f"{path}.{os.getpid()}.part"
+            with open(partial, "w", encoding="utf-8") as out:
+                out.writelines(feature_collection(db, local_now))
+            os.replace(partial, path)
+            for name in os.listdir(folder):
+                if name.endswith(".geojson") and name != os.path.basename(path):
+                    os.remove(os.path.join(folder, name))
+    return path
+
+
+def forget_feed(database_path: str) -> None:
+    """Remove the built feeds of a database (a restored one starts afresh)."""
+    shutil.rmtree(f"{database_path}.feed", ignore_errors=True)
 
 
 def feature_collection(db, local_now: datetime):
