@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Iterator
 
 from feedback.clock import local_day, parse_instant, to_epoch
-from feedback.counts.ratings import MAX_IMPORTED_COMMENT, has_control_characters, normalise_newlines
+from feedback.counts.ratings import MAX_IMPORTED_COMMENT
 from feedback.places import stations
+from feedback.typed import has_control_characters, normalise_newlines
 
 RATING_COLUMNS = ("station_code", "rated_at", "score", "comment")
 RATING_REQUIRED = ("station_code", "rated_at", "score")

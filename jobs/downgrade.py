@@ -8,7 +8,7 @@ an inspector's decision changes the tier.
 import json
 from datetime import date
 
-from feedback import events
+from feedback import events, typed
 from feedback.clock import add_months, local_iso, month_start, to_utc_text
 
 STEP_DOWN = {"national": "provincial", "provincial": "city", "city": "delisted"}
@@ -107,7 +107,15 @@ class BadDecision(ValueError):
     """A decision that is neither confirm nor dismiss, or has no reason."""
 
 
-MAX_REASON = 1000
+class NoTierAbove(ValueError):
+    """A reinstatement of a national station: there is no tier above."""
+
+
+def given_reason(reason) -> str:
+    try:
+        return typed.given(reason)
+    except typed.NotGiven as missing:
+        raise BadDecision(str(missing)) from None
 
 
 def open_flag_count(db) -> tuple[int, bool]:
@@ -149,10 +157,7 @@ def decide(db, code: str, decision: str, reason: str, by: str, now) -> dict:
     Call inside write(); raises BadDecision or NoOpenFlag."""
     if decision not in ("confirm", "dismiss"):
         raise BadDecision('decision must be "confirm" or "dismiss"')
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise BadDecision("a reason is required")
-    reason = reason[:MAX_REASON]
+    reason = given_reason(reason)
     row = db.execute(
         """SELECT flags.id, stations.id, stations.tier FROM flags
            JOIN stations ON stations.id = flags.station_id
@@ -187,12 +192,8 @@ class NoStation(LookupError):
 def reinstate(db, code: str, reason, by: str, now) -> dict:
     """An inspector steps a station up, with a reason: a delisted station is relisted as a city
     station; city → provincial → national. Kept in its history. Call inside write(); raises
-    BadDecision or NoStation."""
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise BadDecision("a reason is required")
-    if len(reason) > MAX_REASON:
-        raise BadDecision(f"the reason is longer than {MAX_REASON} characters")
+    BadDecision, NoTierAbove or NoStation."""
+    reason = given_reason(reason)
     row = db.execute("SELECT id, tier, status FROM stations WHERE code = ?", [code]).fetchone()
     if row is None:
         raise NoStation(code)
@@ -204,7 +205,7 @@ def reinstate(db, code: str, reason, by: str, now) -> dict:
         from_tier, to_tier = tier, STEP_UP[tier]
         db.execute("UPDATE stations SET tier = ? WHERE id = ?", [to_tier, station_id])
     else:
-        raise BadDecision(f"{code} is a national station already: there is no tier above")
+        raise NoTierAbove(f"{code} is a national station already: there is no tier above")
     db.execute(
         """INSERT INTO station_history (station_id, at, by, action, from_tier, to_tier, reason)
            VALUES (?, ?, ?, 'reinstated', ?, ?, ?)""",

@@ -105,7 +105,7 @@ def test_the_manager_resolves_and_a_district_reopens_within_14_days(client, rate
     clock.advance(days=15)
     late = client.post(f"/api/v1/cases/{case['id']}/reopen", json={"reason": "再看看"},
                        headers=staff["ins"])
-    assert late.status_code == 400 and "14 days" in late.get_json()["message"]
+    assert late.status_code == 409 and "14 days" in late.get_json()["message"]
 
 
 def test_only_the_stations_manager_resolves(client, rate, staff):

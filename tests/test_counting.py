@@ -239,7 +239,7 @@ def test_an_exclusion_changes_every_figure_and_stays_in_the_history(
     assert lifted.status_code == 200 and summary(client) == (2, 0)
     again = client.post(f"/api/v1/exclusions/{made.get_json()['id']}/lift",
                         json={"reason": "再撤销"}, headers=inspector)
-    assert again.status_code == 400
+    assert again.status_code == 409  # lifted already
     actions = [e["action"] for e in client.get("/api/v1/stations/ST-001/history",
                                                headers=inspector).get_json()["items"]]
     assert actions[-2:] == ["excluded", "exclusion_lifted"]
@@ -262,7 +262,7 @@ def test_a_device_exclusion_covers_its_ratings_over_the_days(app, client, rate, 
     ({"rating_id": 1}, 400),
     ({"station": "NOPE", "device": "x", "from": "2026-11-01", "to": "2026-11-02", "reason": "x"}, 404),
     ({"station": "ST-001", "device": "nobody", "from": "2026-11-01", "to": "2026-11-02", "reason": "x"}, 404),
-    ({"station": "ST-001", "device": "x", "from": "2026-11-05", "to": "2026-11-02", "reason": "x"}, 400),
+    ({"station": "ST-001", "device": "x", "from": "2026-11-05", "to": "2026-11-02", "reason": "x"}, 422),
     ({"station": "ST-001", "device": "x", "from": "2026-W01-1", "to": "2026-11-02", "reason": "x"}, 400),
 ])
 def test_bad_exclusions_are_refused_and_change_nothing(client, rate, inspector, db, body, status):

@@ -151,7 +151,7 @@ def test_the_characters_refused_are_unicodes_controls_but_line_breaks_and_tabs()
     Unicode's category Cc less newline and tab, the characters no comment or name may hold."""
     import unicodedata
 
-    from feedback.counts.ratings import has_control_characters
+    from feedback.typed import has_control_characters
     wrong = [hex(point) for point in range(0x110000)
              if has_control_characters(chr(point))
              != (unicodedata.category(chr(point)) == "Cc" and chr(point) not in "\n\t")]

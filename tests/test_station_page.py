@@ -40,7 +40,7 @@ def test_reinstatement_steps_up_one_tier_and_relists_a_delisted_station(client, 
 
 
 @pytest.mark.parametrize("code, who, reason, status", [
-    ("ST-001", "ins", "x", 400),        # national already
+    ("ST-001", "ins", "x", 409),        # national already: no tier above
     ("ST-002", "ins", "  ", 400),       # no reason
     ("NOPE", "ins", "x", 404),
     ("ST-002", "mgr", "x", 403),
@@ -119,6 +119,10 @@ def test_an_inspector_records_a_visit_and_reinstates_from_the_page(client, token
     assert db.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
     client.post("/stations/ST-002/reinstate", data={"csrf_token": csrf_from(page), "reason": "评估优秀"})
     assert db.execute("SELECT tier FROM stations WHERE code = 'ST-002'").fetchone()[0] == "provincial"
+    national = client.post("/stations/ST-001/reinstate", data={"csrf_token": csrf_from(page),
+                                                               "reason": "再升一级"})
+    assert national.status_code == 303
+    assert "there is no tier above" in client.get("/stations/ST-001").get_data(as_text=True)
 
 
 def test_the_station_page_and_list_fit_a_360_px_phone(browser, live_server, client, tokens):

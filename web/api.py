@@ -11,7 +11,7 @@ from feedback.clock import local_iso, parse_day
 from feedback.counts import counting
 from feedback.counts.ratings import between_days, count_between
 from feedback.followup import cases, signals, visits
-from feedback.places import stations
+from feedback.places import finder, stations
 from feedback.storage.db import get_db, write
 from jobs import downgrade
 from jobs import health as service_health
@@ -66,6 +66,9 @@ def station_list():
     """Every listed station this staff member may see, by code; ``q``, ``district``, ``tier`` and
     ``status`` search, ``limit`` and ``offset`` page (a Link header names the next page)."""
     where, params = visible_stations_sql(current_user())
+    for key, allowed in (("tier", stations.TIERS), ("status", ("listed", "closed"))):
+        if key in request.args and request.args[key] not in allowed:
+            abort(400, f"{key} must be one of {', '.join(allowed)}")
     searched, values = stations.matching(
         **{key: request.args.get(key, "").strip()[:100] for key in ("q", "district", "tier", "status")})
     where, params = f"{where} AND status != 'delisted' AND {searched}", [*params, *values]
@@ -89,7 +92,7 @@ def ratings(code: str):
     last = day_arg("to", clock.today())
     first = day_arg("from", last - timedelta(days=29))
     if first > last:
-        abort(400, "from must not be after to")
+        abort(422, "from must not be after to")
     limit = whole_number("limit", 1000, 1, MAX_RATINGS)
     offset = whole_number("offset", 0, 0, MAX_OFFSET)
     db = get_db()
@@ -182,6 +185,8 @@ def reinstate(code: str):
                                        clock.now())
     except downgrade.BadDecision as error:
         abort(400, str(error))
+    except downgrade.NoTierAbove as error:
+        abort(409, str(error))
     except downgrade.NoStation:
         abort(404, f"no station with code {code}")
 
@@ -245,6 +250,8 @@ def exclude():
                     days.append(parse_day(str(body.get(name, ""))))
                 except ValueError as bad:
                     abort(400, f"{name}: {bad}")
+            if days[0] > days[1]:
+                abort(422, "from must not be after to")
             with write(db):
                 result = counting.exclude_device(db, station["id"], str(body.get("device", "")),
                                                  *days, body.get("reason"), by, now)
@@ -265,6 +272,8 @@ def lift(exclusion_id: int):
         with write(db):
             return counting.lift(db, exclusion_id, body.get("reason"), current_user()["username"],
                                  clock.now())
+    except counting.LiftedAlready as error:
+        abort(409, str(error))
     except counting.BadExclusion as error:
         abort(400, str(error))
     except counting.NotFound as error:
@@ -291,13 +300,15 @@ def case_list():
 
 
 def case_step(case_id: int, step) -> dict:
-    """Run ``step(db, case)`` on a case this account may see, in one write; 400 with the
-    reason when the rules refuse it."""
+    """Run ``step(db, case)`` on a case this account may see, in one write: 409 with the reason
+    when the case's state does not allow it, 400 when the request lacks what it needs."""
     case = visible_case(case_id)
     db = get_db()
     try:
         with write(db):
             step(db, case)
+    except cases.CannotStep as error:
+        abort(409, str(error))
     except cases.BadStep as error:
         abort(400, str(error))
     return cases.as_json(cases.listing(db, "cases.id = ?", [case_id], clock.today())[0])
@@ -325,7 +336,7 @@ def reopen_case(case_id: int):
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3 description of /api/v1."""
-    return document(current_app.config["BASE_URL"])
+    return document(current_app.config["BASE_URL"], sorted(finder.known_amenities(get_db())))
 
 
 @health.get("/healthz")

@@ -29,7 +29,8 @@ def near_url(**changes) -> str:
 def question(need_position: bool, worker_page: bool) -> finder.Question:
     """The request's finder question; a bad one is a 400, in the worker's language on the page."""
     try:
-        return finder.read_question(request.args, finder.known_amenities(get_db()), need_position)
+        return finder.read_question(request.args, finder.known_amenities(get_db()), need_position,
+                                    empty_is_absent=worker_page)
     except finder.BadQuestion as bad:
         if worker_page:
             raise WorkerError(400, bad.key) from None

@@ -1,5 +1,8 @@
 """The OpenAPI 3 description of /api/v1."""
+import copy
+
 from feedback.followup.visits import CHECKLIST
+from feedback.typed import MAX_REASON, NOT_BLANK
 
 
 def _ref(name: str) -> dict:
@@ -11,6 +14,13 @@ def _json(schema: dict, description: str) -> dict:
 
 
 ERROR = _json(_ref("Error"), "An error, with what to do about it")
+CONFLICT = _json(_ref("Error"), "Well formed, but the state of things does not allow it")
+UNPROCESSABLE = _json(_ref("Error"), "Well formed, but it cannot be done (a range that ends "
+                                     "before it starts)")
+# a reason or a note: not blank (feedback.typed), at most MAX_REASON characters
+REASON = {"type": "string", "minLength": 1, "maxLength": MAX_REASON, "pattern": NOT_BLANK}
+# a local day, as every day the service reads (feedback.clock.parse_day): 2000 to 2099
+DAY = {"type": "string", "format": "date", "pattern": "^20[0-9]{2}-[0-9]{2}-[0-9]{2}$"}
 NULLABLE_NUMBER = {"type": "number", "nullable": True}
 NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True,
                  "description": "ISO 8601 with the offset of FEEDBACK_TIMEZONE"}
@@ -126,9 +136,9 @@ def _case_step(summary: str, field: str, answer: str) -> dict:
         "summary": summary, "security": STAFF, "parameters": [CASE_ID],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": [field], "properties": {
-                field: {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
-        "responses": {"200": _json(_ref("Case"), answer),
-                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}}
+                field: REASON}}}}},
+        "responses": {"200": _json(_ref("Case"), answer), "400": ERROR, "401": ERROR,
+                      "403": ERROR, "404": ERROR, "409": CONFLICT}}}
 
 
 PATHS = {
@@ -152,7 +162,7 @@ PATHS = {
     "/stations/{code}/ratings": {"get": {
         "summary": "A station's ratings between two local days, inclusive", "security": STAFF,
         "parameters": [CODE] + [
-            {"name": name, "in": "query", "schema": {"type": "string", "format": "date"},
+            {"name": name, "in": "query", "schema": DAY,
              "description": description} for name, description in (
                 ("from", "first day (default: 29 days before `to`)"), ("to", "last day (default: today)"))] + [
             {"name": "limit", "in": "query",
@@ -164,7 +174,7 @@ PATHS = {
             "to": {"type": "string", "format": "date"}, "total": {"type": "integer"},
             "offset": {"type": "integer"}, "limit": {"type": "integer"},
             "items": {"type": "array", "items": _ref("Rating")}}}, "The ratings"),
-            "400": ERROR, "401": ERROR, "404": ERROR}}},
+            "400": ERROR, "401": ERROR, "404": ERROR, "422": UNPROCESSABLE}}},
     "/stations/{code}/history": {"get": {
         "summary": "Tier changes and decisions about a station", "security": STAFF,
         "parameters": [CODE],
@@ -185,7 +195,7 @@ PATHS = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["decision", "reason"], "properties": {
                 "decision": {"type": "string", "enum": ["confirm", "dismiss"]},
-                "reason": {"type": "string", "minLength": 1}}}}}},
+                "reason": REASON}}}}},
         "responses": {"200": _json({"type": "object", "properties": {
             "code": {"type": "string"}, "decision": {"type": "string"},
             "tier": {"type": "string"}, "new_tier": {"type": "string"}}}, "The decision"),
@@ -193,18 +203,18 @@ PATHS = {
     "/exclusions": {"post": {
         "summary": "Keep one rating, or one device's ratings at a station over days, out of every "
                    "figure (inspectors, admins)", "security": STAFF,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"anyOf": [
             {"type": "object", "required": ["rating_id", "reason"], "properties": {
                 "rating_id": {"type": "integer", "minimum": 1},
-                "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}},
+                "reason": REASON}},
             {"type": "object", "required": ["station", "device", "from", "to", "reason"],
              "properties": {
                  "station": {"type": "string"}, "device": {"type": "string"},
-                 "from": {"type": "string", "format": "date"},
-                 "to": {"type": "string", "format": "date"},
-                 "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}]}}}},
+                 "from": DAY, "to": DAY,
+                 "reason": REASON}}]}}}},
         "responses": {"201": _json(_ref("Exclusion"), "The exclusion and the ratings it holds"),
-                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR,
+                      "422": UNPROCESSABLE}}},
     "/exclusions/{exclusion_id}/lift": {"post": {
         "summary": "End an exclusion, with a reason (inspectors, admins)", "security": STAFF,
         "parameters": [{"name": "exclusion_id", "in": "path", "required": True,
@@ -212,9 +222,9 @@ PATHS = {
                                    "maximum": 9223372036854775807}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["reason"], "properties": {
-                "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
+                "reason": REASON}}}}},
         "responses": {"200": _json(_ref("Exclusion"), "The exclusion and the ratings it released"),
-                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "409": CONFLICT}}},
     "/cases": {"get": {
         "summary": "Follow-up cases of the stations this account may see, overdue first",
         "security": STAFF, "parameters": [
@@ -234,11 +244,12 @@ PATHS = {
                    "(inspectors, admins)", "security": STAFF, "parameters": [CODE],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["reason"], "properties": {
-                "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
+                "reason": REASON}}}}},
         "responses": {"200": _json({"type": "object", "properties": {
             "code": {"type": "string"}, "tier": {"type": "string"},
             "new_tier": {"type": "string"}}}, "The step"),
-            "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
+            "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR,
+            "409": CONFLICT}}},
     "/stations/{code}/visits": {
         "post": {
             "summary": "Record an inspection visit (inspectors, admins)", "security": STAFF,
@@ -272,8 +283,9 @@ PATHS = {
              "schema": {"type": "number", "minimum": -180, "maximum": 180}},
             {"name": "radius_m", "in": "query",
              "schema": {"type": "integer", "minimum": 1, "maximum": 50000, "default": 50000}},
-            {"name": "amenity", "in": "query", "schema": {"type": "string"},
-             "description": "only stations offering it, e.g. water"},
+            {"name": "amenity", "in": "query", "schema": {"type": "string"},  # its enum: document()
+             "description": "only stations offering it, e.g. water: one the pages have words "
+                            "for, or one a listed station offers"},
             {"name": "kind", "in": "query",
              "schema": {"type": "string", "enum": ["fixed", "mobile", "partner"]}},
             {"name": "open_now", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}},
@@ -297,12 +309,17 @@ PATHS = {
 }
 
 
-def document(base_url: str) -> dict:
+def document(base_url: str, amenities: list[str]) -> dict:
+    """The description, with what depends on the stations: the amenities a finder may ask for."""
+    finder = copy.deepcopy(PATHS["/public/stations"])
+    for parameter in finder["get"]["parameters"]:
+        if parameter["name"] == "amenity":
+            parameter["schema"]["enum"] = amenities
     return {
         "openapi": "3.0.3",
         "info": {"title": "Station feedback API", "version": "1"},
         "servers": [{"url": f"{base_url}/api/v1"}],
-        "paths": PATHS,
+        "paths": {**PATHS, "/public/stations": finder},
         "components": {"schemas": SCHEMAS, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer",
                        "description": "a token from `flask --app app users token`"},

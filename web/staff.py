@@ -459,7 +459,7 @@ def reinstate(code: str):
         with write(db):
             step = downgrade.reinstate(db, code, request.form.get("reason"),
                                        current_user()["username"], clock.now())
-    except downgrade.BadDecision as refused:
+    except (downgrade.BadDecision, downgrade.NoTierAbove) as refused:
         flash(f"未恢复 not reinstated: {refused}")
     else:
         flash(f"{code}: 已恢复为{TIER_LABELS[step['new_tier']]} / reinstated as {step['new_tier']}")

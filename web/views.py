@@ -16,12 +16,12 @@ from werkzeug.exceptions import HTTPException
 from feedback import clock, events, i18n
 from feedback.clock import local_day
 from feedback.counts import counting, scale
-from feedback.counts.ratings import (MAX_COMMENT, REASONS, add_details, has_control_characters,
-                                     normalise_newlines, rating_of_once_key, record)
+from feedback.counts.ratings import MAX_COMMENT, REASONS, add_details, rating_of_once_key, record
 from feedback.counts.scale import LABELS, SCORES, is_bad
 from feedback.followup import cases
 from feedback.places import finder, geo, stations
 from feedback.storage.db import get_db, once_key, write, write_together
+from feedback.typed import has_control_characters, normalise_newlines
 from qr import links
 from web import browser, metrics
 

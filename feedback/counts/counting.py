@@ -16,17 +16,21 @@ may count once, and the second is kept, shown and held as ``same_network``.
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from feedback import typed
 from feedback.clock import to_utc_text
 from feedback.counts import devices
 from feedback.counts.ratings import between_days, day_number
 
 REPEAT, STAFF_DEVICE, SAME_NETWORK, EXCLUDED = "repeat", "staff_device", "same_network", "excluded"
-MAX_REASON = 1000
 KEPT_DAYS = 2  # device_days and network_days: today's, and yesterday's for the night's signals
 
 
 class BadExclusion(ValueError):
     """An exclusion or a lift that cannot be made, with the reason."""
+
+
+class LiftedAlready(BadExclusion):
+    """A lift of an exclusion that was lifted before."""
 
 
 class NotFound(LookupError):
@@ -107,11 +111,10 @@ def forget_raters(db, today: date) -> int:
 
 
 def check_reason(reason) -> str:
-    if not isinstance(reason, str) or not reason.strip():
-        raise BadExclusion("give a reason")
-    if len(reason) > MAX_REASON:
-        raise BadExclusion(f"the reason is longer than {MAX_REASON} characters")
-    return reason.strip()
+    try:
+        return typed.given(reason)
+    except typed.NotGiven as missing:
+        raise BadExclusion(str(missing)) from None
 
 
 def _history(db, station_id: int, action: str, reason: str, by: str, now: datetime) -> None:
@@ -165,7 +168,7 @@ def lift(db, exclusion_id: int, reason: str, by: str, now: datetime) -> dict:
     if row is None:
         raise NotFound(f"no exclusion {exclusion_id}")
     if row[1] is not None:
-        raise BadExclusion(f"exclusion {exclusion_id} was lifted already")
+        raise LiftedAlready(f"exclusion {exclusion_id} was lifted already")
     db.execute("UPDATE exclusions SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ?",
                [to_utc_text(now), by, reason, exclusion_id])
     released = db.execute("DELETE FROM excluded_ratings WHERE exclusion_id = ?",

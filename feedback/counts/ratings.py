@@ -1,5 +1,4 @@
 """Recording ratings, each exactly once, and what a worker's text may hold."""
-import re
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -72,20 +71,6 @@ def count_between(db, first: date, last: date, where: str, params: list) -> int:
 def utc_midnight(day: date) -> int:
     """The stored instant (feedback.clock.to_epoch) of midnight UTC starting ``day``."""
     return to_epoch(datetime.combine(day, time(), timezone.utc))
-
-
-def normalise_newlines(text: str) -> str:
-    """Browsers send a textarea's line breaks as CRLF; keep them as LF."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-# Unicode's controls (category Cc: C0, DEL and C1) but newline and tab
-CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def has_control_characters(text: str) -> bool:
-    """True if ``text`` holds NUL or another control character besides newline and tab."""
-    return CONTROL_CHARACTER.search(text) is not None
 
 
 def record(db: Database, *, station_id: int, rated_at: datetime, score: int, comment: str = "",

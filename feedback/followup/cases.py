@@ -7,10 +7,10 @@ day it opened (or was reopened), and overdue once that day has passed unresolved
 """
 from datetime import date, datetime, timedelta
 
+from feedback import typed
 from feedback.clock import from_utc_text, local_day, to_utc_text
 from feedback.followup.workdays import add_working_days
 
-MAX_TEXT = 1000
 REOPEN_DAYS = 14
 STATUSES = ("open", "overdue", "resolved")
 
@@ -19,24 +19,27 @@ class BadStep(ValueError):
     """A resolve or a reopen that cannot be made, with the reason."""
 
 
+class CannotStep(BadStep):
+    """A step the case's state does not allow: resolved already, open already, too late."""
+
+
 def is_overdue(case: dict, today: date) -> bool:
     """Open and past its due day."""
     return case["status"] == "open" and date.fromisoformat(case["due_on"]) < today
 
 
 def check_text(text, what: str) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise BadStep(f"write {what}")
-    if len(text) > MAX_TEXT:
-        raise BadStep(f"{what} is longer than {MAX_TEXT} characters")
-    return text.strip()
+    try:
+        return typed.given(text, what)
+    except typed.NotGiven as missing:
+        raise BadStep(str(missing)) from None
 
 
 def check_reopen(case: dict, now: datetime) -> None:
     if case["status"] != "resolved":
-        raise BadStep(f"case {case['id']} is open already")
+        raise CannotStep(f"case {case['id']} is open already")
     if now - from_utc_text(case["resolved_at"]) > timedelta(days=REOPEN_DAYS):
-        raise BadStep(f"case {case['id']} was resolved more than {REOPEN_DAYS} days ago")
+        raise CannotStep(f"case {case['id']} was resolved more than {REOPEN_DAYS} days ago")
 
 
 def _step(db, case_id: int, action: str, by: str, now: datetime, tz, due_on: date | None = None,
@@ -76,7 +79,7 @@ def resolve(db, case: dict, note, by: str, now: datetime, tz) -> None:
     """The manager's account of what was done closes the case. Call inside write()."""
     note = check_text(note, "what was done")
     if case["status"] != "open":
-        raise BadStep(f"case {case['id']} is resolved already")
+        raise CannotStep(f"case {case['id']} is resolved already")
     db.execute("""UPDATE cases SET status = 'resolved', resolved_at = ?, resolved_on = ?,
                   resolved_by = ?, note = ? WHERE id = ?""",
                [to_utc_text(now), local_day(now, tz).isoformat(), by, note, case["id"]])
@@ -90,7 +93,7 @@ def reopen(db, case: dict, reason, by: str, now: datetime, tz, days: int) -> dat
     check_reopen(case, now)
     if db.execute("SELECT 1 FROM cases WHERE station_id = ? AND status = 'open'",
                   [case["station_id"]]).fetchone():
-        raise BadStep(f"station {case['station_code']} has an open case already")
+        raise CannotStep(f"station {case['station_code']} has an open case already")
     due = add_working_days(local_day(now, tz), days)
     db.execute("""UPDATE cases SET status = 'open', due_on = ?, resolved_at = NULL,
                   resolved_on = NULL, resolved_by = NULL, note = NULL WHERE id = ?""",

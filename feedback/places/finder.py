@@ -58,8 +58,18 @@ class Question:
         return self.latitude is not None
 
 
-def read_question(args, known_amenities: set[str], need_position: bool) -> Question:
-    """The finder's query string as a Question; BadQuestion says what is wrong with it."""
+QUESTION_PARAMETERS = ("lat", "lon", "radius_m", "amenity", "kind", "open_now", "limit")
+
+
+def read_question(args, known_amenities: set[str], need_position: bool,
+                  empty_is_absent: bool = True) -> Question:
+    """The finder's query string as a Question; BadQuestion says what is wrong with it. A form
+    sends what was left blank as empty (the page reads that as not asked); the JSON asks for a
+    value or none (``empty_is_absent`` False)."""
+    if not empty_is_absent:
+        for name in QUESTION_PARAMETERS:
+            if name in args and not args.get(name, "").strip():
+                raise BadQuestion("bad_filter", f"{name} is empty: give a value or leave it out")
     position = {}
     for name in ("lat", "lon"):
         text = (args.get(name) or "").strip()

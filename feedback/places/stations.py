@@ -8,8 +8,8 @@ from sqlite_utils import Database
 
 from feedback.clock import local_iso, parse_day, to_utc_text
 from feedback.counts import scale
-from feedback.counts.ratings import has_control_characters
 from feedback.places import hours as opening_hours
+from feedback.typed import has_control_characters
 
 TIERS = ("city", "provincial", "national")
 KINDS = ("fixed", "mobile", "partner")
