@@ -31,9 +31,11 @@ def import_stations(file):
         fail(parsed.errors, "stations")
     db = get_db()
     with write(db):
-        inserted, updated = stations.upsert(db, parsed.rows, clock.today(), clock.now(),
+        inserted, changed = stations.upsert(db, parsed.rows, clock.today(), clock.now(),
                                             by=f"stations import by {getpass.getuser()}")
-    click.echo(f"imported {len(parsed.rows)} station(s): {inserted} new, {updated} updated")
+    unchanged = len(parsed.rows) - inserted - changed
+    click.echo(f"imported {len(parsed.rows)} station(s): {inserted} new, {changed} changed, "
+               f"{unchanged} unchanged")
 
 
 @stations_cli.command("export")

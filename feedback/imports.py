@@ -13,10 +13,14 @@ from feedback.counts.ratings import MAX_IMPORTED_COMMENT
 from feedback.places import stations
 from feedback.typed import has_control_characters, normalise_newlines
 
-RATING_COLUMNS = ("station_code", "rated_at", "score", "comment")
+RATING_COLUMNS = ("station_code", "rated_at", "score", "comment", "row_id")
+MAX_ROW_ID = 64
 RATING_REQUIRED = ("station_code", "rated_at", "score")
 MAX_LINE_BYTES = 64 * 1024  # a line longer than this is refused, never read whole
 NOT_UTF8 = "not UTF-8 text (save the file as CSV UTF-8)"
+# what Excel and WPS write as "CSV" on a Chinese system: said once, not at every line after it
+GBK = ("not UTF-8 text: the file reads as GBK (GB18030), which Excel and WPS write as CSV on a "
+       "Chinese system; save it as “CSV UTF-8” and import it again")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -87,6 +91,14 @@ class Part:
 PART_END = "\udc80end of part\udc80"
 
 
+def reads_as_gbk(raw: bytes) -> bool:
+    try:
+        raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class Lines:
     """The lines of a binary file (or of a Part of it) as text, read one at a time. A line that
     is not UTF-8 or is longer than MAX_LINE_BYTES is replaced by an empty one and kept in
@@ -97,6 +109,7 @@ class Lines:
         self.part = part
         self.problems: dict[int, str] = {}
         self.at_part_end = False
+        self.gbk_said = False
 
     def __iter__(self) -> Iterator[str]:
         number, end = self.part.first_line - 1, self.part.end
@@ -114,7 +127,10 @@ class Lines:
             try:
                 yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError:
-                self.problems[number] = NOT_UTF8
+                if not reads_as_gbk(raw):
+                    self.problems[number] = NOT_UTF8
+                elif not self.gbk_said:
+                    self.problems[number], self.gbk_said = GBK, True
                 yield "\n"
         if end is not None:
             self.at_part_end = True
@@ -246,13 +262,17 @@ def parse_ratings(binary, station_ids: dict[str, int], tz, now: datetime,
             reasons.append(f"comment is longer than {MAX_IMPORTED_COMMENT} characters")
         if has_control_characters(comment):
             reasons.append("comment holds a control character (only line breaks and tabs may)")
+        row_id = (record.get("row_id") or "").strip() or None
+        if row_id is not None and (len(row_id) > MAX_ROW_ID or has_control_characters(row_id)
+                                   or "\n" in row_id or "\t" in row_id):
+            reasons.append(f"row_id must be 1 to {MAX_ROW_ID} characters on one line")
         if reasons:
             yield line, None, reasons
             continue
         score = int(score_text)
         yield line, {"station_id": station_ids[code], "rated_at": seconds,
                      "day": local_day(rated_at, tz).isoformat(), "score": score,
-                     "comment": comment}, []
+                     "comment": comment, "row_id": row_id}, []
 
 
 def good_rows(parsed, errors: Problems, every=None) -> Iterator[tuple[int, dict]]:

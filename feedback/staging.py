@@ -19,7 +19,7 @@ from feedback import imports
 from feedback.imports import Part, Problems
 
 STAGED_COLUMNS = "line INTEGER PRIMARY KEY, station_id INTEGER, rated_at INTEGER, day TEXT, " \
-                 "score INTEGER, comment TEXT"
+                 "score INTEGER, comment TEXT, row_id TEXT"
 # a file at least this large is read in parts, when there is more than one core to read them
 PARTS_FROM_BYTES = 16 * 1024 * 1024
 
@@ -30,11 +30,11 @@ def stage_imported(conn: sqlite3.Connection, rows, table: str = "temp.imported")
     Writes ``table`` alone: no lock on the database is needed."""
     conn.execute(f"DROP TABLE IF EXISTS {table}")
     conn.execute(f"CREATE TABLE {table} ({STAGED_COLUMNS})")
-    insert = f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?)"
+    insert = f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?)"
     staged, chunk = 0, []
     for line, row in rows:
         chunk.append((line, row["station_id"], row["rated_at"], row["day"], row["score"],
-                      row["comment"]))
+                      row["comment"], row.get("row_id")))
         if len(chunk) == 10_000:
             staged += len(chunk)
             conn.executemany(insert, chunk)

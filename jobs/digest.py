@@ -266,8 +266,9 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
         [*day_values, *params]))
     flagged = db.execute(  # the nation's by the status index alone
         "SELECT count(*) FROM flags WHERE status = 'open'" if where == "1" else
-        f"""SELECT count(*) FROM flags JOIN stations ON stations.id = station_id
-            WHERE flags.status = 'open' AND {where}""", params).fetchone()[0]
+        f"""SELECT count(*) FROM stations  -- the scope's stations first, each one's open flag
+            CROSS JOIN flags ON flags.station_id = stations.id AND flags.status = 'open'
+            WHERE {where}""", params).fetchone()[0]
     # the digest is read the morning after its day: a case due on the day itself is overdue
     overdue = list(db.query(
         f"""SELECT code, name, district, cases.opened_on, due_on FROM cases

@@ -77,15 +77,19 @@ def last_rated(db, found: list[dict], as_of: date, tz) -> list[dict]:
 
 
 def record(db, found: list[dict], as_of: date, now) -> int:
-    """Store new flags; a station already flagged for this window is left alone. Call in write()."""
+    """Store new flags. A station keeps at most one open flag, and a scan of a past date does not
+    flag a window older than one a later scan flagged (open or answered). Call in write()."""
     start, _ = window(as_of)
     added = 0
     for flag in found:
         cursor = db.execute(
             """INSERT INTO flags (station_id, window_start, flagged_on, tier, proposed_tier)
-               SELECT id, ?, ?, ?, ? FROM stations WHERE code = ?
+               SELECT id, ?, ?, ?, ? FROM stations WHERE code = ? AND NOT EXISTS (
+                   SELECT 1 FROM flags WHERE station_id = stations.id
+                   AND (status = 'open' OR window_start > ?))
                ON CONFLICT (station_id, window_start) DO NOTHING""",
-            [start.isoformat(), as_of.isoformat(), flag["tier"], flag["proposed_tier"], flag["code"]])
+            [start.isoformat(), as_of.isoformat(), flag["tier"], flag["proposed_tier"], flag["code"],
+             start.isoformat()])
         if cursor.rowcount:
             added += 1
             events.record("flagged", station=flag["code"], tier=flag["tier"],

@@ -214,3 +214,39 @@ def test_long_quiet_lists_are_cut_and_their_totals_say_how_long(runner, write_fi
     digest = show(runner, "--date", "2026-11-27")
     assert [s["code"] for s in digest["quiet_60"]] == ["S0", "S1"]
     assert digest["quiet_60_total"] == 5
+
+
+def test_the_live_list_holds_one_open_flag_a_station_whatever_date_a_scan_was_run_for(
+        runner, history, db, client, make_user):
+    """ST-003 is silent from September: flagged in December, the flag dismissed; a scan run
+    again for November, or for a later month while a flag is open, opens no second flag."""
+    scan(runner, "2027-01-01")                     # window October to December
+    make_user("ins", "inspector")
+    token = runner.invoke(args=["users", "token", "--username", "ins"]).output.strip()
+    decided = client.post("/api/v1/flags/ST-003/decision", headers={"Authorization": f"Bearer {token}"},
+                          json={"decision": "dismiss", "reason": "季节性驿站"})
+    assert decided.status_code == 200
+    assert [f["code"] for f in scan(runner, "2026-12-01")] == ["ST-003"]  # found then, and
+    scan(runner, "2026-12-15")                                          # answered since
+    open_flags = """SELECT window_start FROM flags JOIN stations ON stations.id = station_id
+                    WHERE code = 'ST-003' AND flags.status = 'open'"""
+    assert db.execute(open_flags).fetchall() == []
+    scan(runner, "2027-02-01")                     # a later window, silent too: flagged again
+    scan(runner, "2027-03-01")                     # while that one is open: nothing more
+    assert db.execute(open_flags).fetchall() == [("2026-11-01",)]
+
+
+def test_a_database_with_two_open_flags_for_a_station_keeps_the_latest_open(db_path):
+    from feedback.storage import schema
+    from feedback.storage.db import connect
+    old = connect(db_path)
+    schema.migrate(old, upto=25)
+    old.execute("""INSERT INTO stations (code, name, district, tier, kind, opened_on, created_at,
+                   updated_at) VALUES ('S', 's', 'd', 'city', 'fixed', '2024-01-01', '', '')""")
+    for window_start in ("2026-08-01", "2026-09-01"):
+        old.execute("INSERT INTO flags (station_id, window_start, flagged_on, tier, proposed_tier) "
+                    "VALUES (1, ?, ?, 'city', 'delisted')", [window_start, window_start])
+    schema.migrate(old)
+    assert old.execute("SELECT window_start, status FROM flags ORDER BY id").fetchall() == [
+        ("2026-08-01", "superseded"), ("2026-09-01", "open")]
+    old.close()

@@ -80,6 +80,24 @@ def test_identical_rows_in_one_file_are_separate_ratings(runner, write_file, db,
     assert rollup(db, "ST-002")[0]["n4"] == 2
 
 
+def test_ratings_alike_but_for_their_row_ids_are_distinct_in_every_file(
+        runner, write_file, db, stations_loaded):
+    """Two workers tapping the same face in the same second, in this month's file and the
+    next's: told apart by the row ids their earlier system gave them; each file imported again
+    adds nothing."""
+    first = ("station_code,rated_at,score,comment,row_id\n"
+             "ST-002,2026-10-31T23:59:59,4,,a-1\nST-002,2026-10-31T23:59:59,4,,a-2\n")
+    second = "row_id,station_code,rated_at,score\nb-7,ST-002,2026-10-31T23:59:59,4\n"
+    for name, text, added in (("first.csv", first, 2), ("second.csv", second, 1),
+                              ("first.csv", first, 0), ("second.csv", second, 0)):
+        result = runner.invoke(args=["ratings", "import", write_file(name, text)])
+        assert result.exit_code == 0 and f"imported {added} rating(s)" in result.output
+    assert rollup(db, "ST-002")[0]["n4"] == 3
+    bad = runner.invoke(args=["ratings", "import", write_file(
+        "bad.csv", f"station_code,rated_at,score,row_id\nST-002,2026-10-31T20:00:00,4,{'x' * 65}\n")])
+    assert bad.exit_code != 0 and "line 2: row_id must be 1 to 64 characters" in bad.output
+
+
 def test_bad_ratings_file_reports_each_line_and_imports_nothing(runner, write_file, db,
                                                                 stations_loaded):
     bad = ("station_code,rated_at,score,comment\n"
@@ -135,6 +153,22 @@ def test_a_line_that_is_not_utf8_is_named_exactly_and_nothing_is_imported(runner
     assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
 
 
+GBK_SAID = ("not UTF-8 text: the file reads as GBK (GB18030), which Excel and WPS write as CSV "
+            "on a Chinese system; save it as “CSV UTF-8” and import it again")
+
+
+def test_a_file_saved_as_gbk_is_told_so_once_not_at_every_line(runner, write_file, db,
+                                                              stations_loaded):
+    data = "station_code,rated_at,score,comment\n".encode() + "".join(
+        f"ST-001,2026-11-01T10:{i:02d}:00,4,第{i}条\n" for i in range(50)).encode("gbk") + \
+        b"ST-001,2026-11-01T11:00:00,4,\xff\xfe\xff\n"  # not text in any encoding
+    result = runner.invoke(args=["ratings", "import", write_file("gbk.csv", data)])
+    assert result.exit_code != 0
+    errors = [line for line in result.output.splitlines() if line.startswith("line ")]
+    assert errors == ["line 2: " + GBK_SAID, "line 52: not UTF-8 text (save the file as CSV UTF-8)"]
+    assert db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+
+
 def test_every_bad_line_is_reported_after_an_over_long_and_a_non_utf8_line(runner, write_file,
                                                                             db, stations_loaded):
     content = ("station_code,rated_at,score,comment\n"
@@ -152,7 +186,7 @@ def test_every_bad_line_is_reported_after_an_over_long_and_a_non_utf8_line(runne
     assert errors == [
         "line 3: the line is longer than 64 KB",
         "line 4: score '9' must be a whole number from 1 to 5",
-        "line 5: not UTF-8 text (save the file as CSV UTF-8)",
+        "line 5: " + GBK_SAID,
         "line 6: rated_at '0001-01-01T00:00:00' is not between 2000 and 2099",
         "line 7: rated_at '2024-W01-1T10:00:00' is not an ISO 8601 date and time like 2026-11-27T09:30:00",
         "line 8: comment holds a control character (only line breaks and tabs may)",

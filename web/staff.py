@@ -61,8 +61,9 @@ def stations():
     rows = summaries(db, current_app.config["TIMEZONE"], where, params, STATIONS_PER_PAGE,
                      (page - 1) * STATIONS_PER_PAGE)
     flagged = {row[0] for row in db.execute(
-        """SELECT code FROM flags JOIN stations ON stations.id = station_id
-           WHERE flags.status = 'open' AND code IN (SELECT value FROM json_each(?))""",
+        """SELECT code FROM stations  -- the page's stations, each one's open flag
+           CROSS JOIN flags ON flags.station_id = stations.id AND flags.status = 'open'
+           WHERE code IN (SELECT value FROM json_each(?))""",
         [json.dumps([row["code"] for row in rows])])}
     districts = [row[0] for row in db.execute(
         f"SELECT DISTINCT district FROM stations WHERE {visible[0]} ORDER BY district", visible[1])]

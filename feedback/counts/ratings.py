@@ -122,15 +122,16 @@ def add_details(db: Database, rating_id: int, comment: str, reasons: tuple[str, 
 def insert_staged(db: Database, staged: int) -> int:
     """Move the staged import into the ratings, each row once, and return how many were new.
 
-    An imported rating is what it says: its station, instant, score and comment. The n-th of
-    identical rows in a file is new only if fewer than n such ratings were imported before, so a
-    file imported twice adds nothing twice while real repeats in one file all count. That is
-    looked up through the (station_id, rated_at) index, which every rating needs anyway, rather
-    than through a key of its own: no key to store, no random index to write. A row whose
-    station has no rating at its instant is new without counting its repeats (most rows of
-    most files: a whole history into a new database went from 26 s to 15 s for 10 M). Among
-    ratings of one station and instant, ids follow score, comment and line. Rolled up in bulk().
-    ``staged``: how many staging.stage_imported() held. Call inside write()."""
+    An imported rating is what it says: its station, instant, score and comment, and the row id
+    its earlier system gave it, if the file has one (``import_row``). The n-th of identical rows
+    in a file is new only if fewer than n such ratings were imported before, so a file imported
+    twice adds nothing twice while real repeats in one file all count; two ratings alike but for
+    their row ids are two. That is looked up through the (station_id, rated_at) index, which
+    every rating needs anyway, rather than through a key of its own: no key to store, no random
+    index to write. A row whose station has no rating at its instant is new without counting
+    its repeats (most rows of most files). Among ratings of one station and instant, ids follow
+    score, comment, row id and line. Rolled up in bulk(). ``staged``: how many
+    staging.stage_imported() held. Call inside write()."""
     held = db.execute(  # ratings are never deleted: the last id counts them without a scan
         "SELECT coalesce(max(id), 0) FROM ratings").fetchone()[0]
     large = staged >= held * REBUILT_DAY_INDEX_SHARE
@@ -138,22 +139,23 @@ def insert_staged(db: Database, staged: int) -> int:
     # which both the repeats are counted and the ratings are inserted in the order of their
     # (station_id, rated_at) index (walked once, not leapt about in)
     db.execute("CREATE INDEX temp.imported_in_order "
-               "ON imported (station_id, rated_at, score, comment, line, day)")
+               "ON imported (station_id, rated_at, score, comment, row_id, line, day)")
     with bulk(db), (day_index_rebuilt(db) if large else nullcontext()):
         added = db.execute(
-            """INSERT INTO ratings (station_id, rated_at, day, score, comment, source)
-               SELECT station_id, rated_at, day, score, comment, 'import'
+            """INSERT INTO ratings (station_id, rated_at, day, score, comment, source, import_row)
+               SELECT station_id, rated_at, day, score, comment, 'import', row_id
                FROM temp.imported AS staged INDEXED BY imported_in_order
                WHERE NOT EXISTS (SELECT 1 FROM ratings
                                  WHERE station_id = staged.station_id AND rated_at = staged.rated_at)
                   OR (SELECT count(*) FROM temp.imported AS same
                       WHERE same.station_id = staged.station_id AND same.rated_at = staged.rated_at
                         AND same.score = staged.score AND same.comment = staged.comment
-                        AND same.line <= staged.line)
+                        AND same.row_id IS staged.row_id AND same.line <= staged.line)
                    > (SELECT count(*) FROM ratings
                       WHERE station_id = staged.station_id AND rated_at = staged.rated_at
-                        AND score = staged.score AND comment = staged.comment AND source = 'import')
-               ORDER BY station_id, rated_at, score, comment, line""").rowcount
+                        AND score = staged.score AND comment = staged.comment AND source = 'import'
+                        AND import_row IS staged.row_id)
+               ORDER BY station_id, rated_at, score, comment, row_id, line""").rowcount
     db.execute("DROP TABLE temp.imported")
     return added
 

@@ -106,13 +106,15 @@ def move(db: Database, code: str, latitude: float, longitude: float, now: dateti
 
 def upsert(db: Database, rows: list[dict], today: date, now: datetime,
            by: str = "stations import") -> tuple[int, int]:
-    """Insert or update stations by code; returns (inserted, updated). A changed tier is kept in
-    the station's history as done ``by``. Call inside write()."""
+    """Insert or update stations by code; returns (inserted, changed): a row the same as its
+    station is left alone, ``updated_at`` and all. A changed tier is kept in the station's history
+    as done ``by``. Call inside write()."""
     existing = dict(db.execute("SELECT code, tier FROM stations").fetchall())
     stamp = to_utc_text(now)
+    changed = 0
     for row in rows:
-        db.execute(
-            """
+        written = db.execute(
+            f"""
             INSERT INTO stations (code, name, district, address, latitude, longitude, tier, kind,
                                   opened_on, amenities, hours, created_at, updated_at)
             VALUES (:code, :name, :district, :address, :latitude, :longitude, :tier, :kind,
@@ -124,17 +126,23 @@ def upsert(db: Database, rows: list[dict], today: date, now: datetime,
                 opened_on = coalesce(:opened_on, stations.opened_on),
                 amenities = excluded.amenities, hours = excluded.hours,
                 updated_at = excluded.updated_at
+            WHERE {" OR ".join(f"stations.{column} IS NOT excluded.{column}" for column in
+                              ("name", "district", "address", "latitude", "longitude", "tier",
+                               "kind", "amenities", "hours"))}
+               OR stations.opened_on IS NOT coalesce(:opened_on, stations.opened_on)
             """,
-            {**row, "today": today.isoformat(), "stamp": stamp},
-        )
-        if row["code"] in existing and existing[row["code"]] != row["tier"]:
+            {**row, "today": today.isoformat(), "stamp": stamp}).rowcount
+        if row["code"] not in existing:
+            continue
+        changed += written
+        if existing[row["code"]] != row["tier"]:
             db.execute(
                 """INSERT INTO station_history (station_id, at, by, action, from_tier, to_tier, reason)
                    SELECT id, ?, ?, 'tier_changed', ?, ?, 'set by a stations import'
                    FROM stations WHERE code = ?""",
                 [stamp, by, existing[row["code"]], row["tier"], row["code"]])
     inserted = sum(1 for row in rows if row["code"] not in existing)
-    return inserted, len(rows) - inserted
+    return inserted, changed
 
 
 def ids_by_code(db: Database) -> dict[str, int]:

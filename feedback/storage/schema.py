@@ -32,7 +32,7 @@ REBUILDS_A_TABLE = {14}
 # Migrations that edit sqlite_schema under writable_schema (SQLite's documented way to widen a
 # CHECK without copying the table: sqlite.org/lang_altertable.html#otheralter); the schema
 # version is bumped after them, so every connection reads the schema afresh.
-EDITS_SQLITE_SCHEMA = {23}
+EDITS_SQLITE_SCHEMA = {23, 26}
 
 
 def version(db: Database) -> int:

@@ -1,4 +1,4 @@
--- Made by `make schema` from migrations/ (version 25): do not edit.
+-- Made by `make schema` from migrations/ (version 27): do not edit.
 
 CREATE TABLE stations (
     id          INTEGER PRIMARY KEY,
@@ -92,7 +92,7 @@ CREATE TABLE flags (
     flagged_on     TEXT NOT NULL,           -- the scan's date
     tier           TEXT NOT NULL,           -- the tier when flagged
     proposed_tier  TEXT NOT NULL CHECK (proposed_tier IN ('provincial', 'city', 'delisted')),
-    status         TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'confirmed', 'dismissed')),
+    status         TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'confirmed', 'dismissed', 'superseded')),
     UNIQUE (station_id, window_start)
 );
 
@@ -541,7 +541,7 @@ CREATE TABLE "ratings" (
     once_key     BLOB,                       -- a resent form counts once (feedback.db.once_key)
     device_id    INTEGER REFERENCES devices (id),
     held_reason  TEXT CHECK (held_reason IN ('repeat', 'staff_device', 'same_network'))
-);
+, import_row TEXT);
 
 CREATE INDEX ratings_station_rated_at ON ratings (station_id, rated_at);
 
@@ -725,4 +725,6 @@ END;
 
 CREATE INDEX deliveries_channel_messages_on ON deliveries (channel_id, messages_on)
     WHERE messages_on IS NOT NULL;
+
+CREATE UNIQUE INDEX flags_one_open_a_station ON flags (station_id) WHERE status = 'open';
 
