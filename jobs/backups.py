@@ -11,12 +11,14 @@ import re
 import shutil
 import sqlite3
 from contextlib import contextmanager, suppress
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from feedback.clock import from_utc_text, to_utc_text
 from feedback.counts import rollups
 from feedback.places import finder
 from feedback.storage import schema
+from feedback.storage.db import write
 
 BACKUP_AT = (2, 30)  # local time of the nightly copy: after the scan, before the digest
 DAILY, WEEKLY = 7, 8
@@ -31,17 +33,20 @@ class RestoreRefused(Exception):
     """A restore that would not be safe: a running service, or a file that is not our database."""
 
 
-def problems_of_copy(path: str) -> list[str]:
+def problems_of_copy(path: str, days: list[str] | None = None) -> list[str]:
     """What is wrong with a database file, one line each: not a database, damaged, a schema
-    this code does not know, rollups that disagree with the ratings. Empty when it is good."""
+    this code does not know, rollups that disagree with the ratings. Empty when it is good.
+    With ``days``, only what those days' ratings go into is recounted, and the pages are checked
+    without each index's entries (quick_check): what changed since the last checked copy."""
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as error:
         return [f"{path}: cannot be opened: {error}"]
     try:
-        integrity = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+        check = "integrity_check" if days is None else "quick_check"
+        integrity = [row[0] for row in connection.execute(f"PRAGMA {check}")]
         if integrity != ["ok"]:
-            return [f"{path}: integrity check: {line}" for line in integrity[:20]]
+            return [f"{path}: {check.replace('_', ' ')}: {line}" for line in integrity[:20]]
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         if not {"stations", "ratings", "station_days"} <= tables:
             return [f"{path}: not a station feedback database (no stations and ratings)"]
@@ -51,24 +56,44 @@ def problems_of_copy(path: str) -> list[str]:
                     f"({len(schema.MIGRATIONS)}); upgrade the code first"]
         if version < len(schema.MIGRATIONS):
             return []  # an older layout is brought up to date when the service opens it
-        return [f"{path}: {line}" for line in rollups.differences(connection)]
+        return [f"{path}: {line}" for line in rollups.differences(connection, days)]
     except sqlite3.DatabaseError as error:
         return [f"{path}: not a database: {error}"]
     finally:
         connection.close()
 
 
-def take(db, path: str) -> None:
-    """A consistent, checked copy of the open database at ``path``; BackupFailed says why not."""
+FULL_EVERY = timedelta(days=7)  # a copy is recounted whole at least this often
+
+
+def take(db, path: str, now: datetime, full: bool = False) -> bool:
+    """A consistent, checked copy of the open database at ``path``; BackupFailed says why not.
+    Only the days changed since the last checked copy are recounted (changed_days), unless the
+    copy is recounted whole: asked (``full``), a week since the last whole one, or after what
+    moved whole histories (full_due). Returns whether it was recounted whole."""
     target = Path(path)
     partial = target.with_name(f".{target.name}.partial")
     try:
         partial.unlink(missing_ok=True)
+        with write(db):  # changes from now on are noted for the next copy
+            generation, verified, due, checked = db.execute(
+                "SELECT generation, verified, full_due, full_checked FROM backup_generation").fetchone()
+            db.execute("UPDATE backup_generation SET generation = generation + 1")
+        full = full or bool(due) or not checked or now - from_utc_text(checked) >= FULL_EVERY
         db.execute("VACUUM INTO ?", [str(partial)])
-        found = problems_of_copy(str(partial))
+        days = None if full else [day for (day,) in db.execute(
+            "SELECT DISTINCT day FROM changed_days WHERE generation > ? AND generation <= ?",
+            [verified, generation])]
+        found = problems_of_copy(str(partial), days)
         if found:
             raise BackupFailed("; ".join(found))
         os.replace(partial, target)
+        with write(db):
+            db.execute("DELETE FROM changed_days WHERE generation <= ?", [generation])
+            db.execute(f"""UPDATE backup_generation SET verified = ?
+                           {", full_due = 0, full_checked = ?" if full else ""}""",
+                       [generation, *([to_utc_text(now)] if full else [])])
+        return full
     except (sqlite3.Error, OSError) as error:
         raise BackupFailed(f"{path}: {error}") from None
     finally:
@@ -90,12 +115,12 @@ def keep(copies: dict[date, str]) -> set[str]:
     return {copies[day] for day in kept}
 
 
-def nightly(db, folder: str, today: date) -> tuple[str, list[str]]:
+def nightly(db, folder: str, today: date, now: datetime) -> tuple[str, list[str]]:
     """Tonight's copy into ``folder``, then the copies the rule does not keep removed; returns
     (the copy, the removed). The old copies are touched only once the new one passed."""
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"feedback-{today.isoformat()}.db")
-    take(db, path)
+    take(db, path, now)
     copies = {date.fromisoformat(found.group(1)): os.path.join(folder, name)
               for name in os.listdir(folder) if (found := NIGHTLY.fullmatch(name))}
     kept = keep(copies)

@@ -178,7 +178,7 @@ def run_backup() -> str | None:
     today = local_day(now, current_app.config["TIMEZONE"])
     if not folder or not take_lease(db, "backup", today.isoformat(), now):
         return None
-    path, removed = backups.nightly(db, folder, today)
+    path, removed = backups.nightly(db, folder, today, now)
     finish(db, "backup", today.isoformat(), clock.now())
     log.info("backup %s made and checked; %d old copies removed", path, len(removed))
     return path

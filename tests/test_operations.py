@@ -331,3 +331,35 @@ def test_check_owes_nothing_while_the_schedulers_first_runs_are_under_way(app):
     assert health.problems(found, started + timedelta(minutes=10), app.config) == []
     assert health.problems(found, started + timedelta(hours=1, minutes=10), app.config) == [
         "the signals of 2026-11-28 have not been looked for (the last was never)"]
+
+
+def test_a_backup_recounts_what_changed_since_the_last_checked_copy_and_all_once_a_week(
+        runner, write_file, stations_loaded, db, clock, tmp_path):
+    history = ("station_code,rated_at,score\nST-001,2026-10-01T10:00:00,5\n"
+               "ST-002,2026-11-27T10:00:00,2\n")
+    assert runner.invoke(args=["ratings", "import", write_file("h.csv", history)]).exit_code == 0
+
+    def backup(*extra):
+        return runner.invoke(args=["backup", str(tmp_path / "copy.db"), *extra])
+    assert "every rollup recounted" in backup().output  # the first copy: whole
+    db.execute("UPDATE city_days SET n1 = 9 WHERE day = '2026-10-01'")  # a day not changed since
+    db.conn.commit()
+    assert "what changed recounted" in backup().output      # passes: October is not looked at
+    late = "station_code,rated_at,score\nST-001,2026-11-27T12:00:00,4\n"  # a late arrival
+    assert runner.invoke(args=["ratings", "import", write_file("l.csv", late)]).exit_code == 0
+    db.execute("UPDATE city_days SET n2 = 9 WHERE day = '2026-11-27'")
+    db.conn.commit()
+    failed = backup()
+    assert failed.exit_code != 0 and "city_days: holds {'day': '2026-11-27'" in failed.output
+    db.execute("UPDATE city_days SET n2 = 1 WHERE day = '2026-11-27'")
+    db.conn.commit()
+    assert "what changed recounted" in backup().output      # the failed check is checked again
+    refused = backup("--full")
+    assert refused.exit_code != 0 and "city_days: holds {'day': '2026-10-01'" in refused.output
+    db.execute("UPDATE city_days SET n1 = 0 WHERE day = '2026-10-01'")
+    db.conn.commit()
+    assert "every rollup recounted" in backup("--full").output
+    clock.advance(days=6)
+    assert "what changed recounted" in backup().output
+    clock.advance(days=1)
+    assert "every rollup recounted" in backup().output      # a week since the last whole one

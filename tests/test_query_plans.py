@@ -282,3 +282,15 @@ def test_an_import_adds_up_only_the_ratings_it_added(statistics, runner, db, tra
     added_up = [sql for sql in traced if sql.startswith("INSERT INTO station_totals")]
     assert len(added_up) == 1
     assert_planned_well(statistics, added_up)
+
+
+def test_a_recount_of_some_days_reads_those_days_not_the_history(statistics, db):
+    """check --quick and a night's backup recount the days that changed: along the day index,
+    the stations rated on them, and their months, weeks and windows, by key."""
+    from feedback.counts import rollups
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    assert rollups.differences(db, ["2026-11-27", "2026-10-03"]) == []
+    db.conn.set_trace_callback(None)
+    assert len(statements) == len(rollups.RECOUNTS_OF_DAYS)
+    assert_planned_well(statistics, statements)

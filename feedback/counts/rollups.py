@@ -5,6 +5,7 @@ what triggers cannot answer (a database restored, migrated or mended by hand), a
 their work set-based for many ratings at once (an import, a rebuild): a nation's tens of millions
 of station-days would take the better part of an hour through the triggers one by one.
 """
+import json
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -54,19 +55,100 @@ MORE_COLUMNS = {"station_totals": ", held, last_rated_at", "group_months": ", ra
 SHOWN = 20  # differences listed per rollup
 
 
-def differences(db) -> list[str]:
+# The same recounts for some days only (differences(days=…)), each as (stored, recount) read by
+# key, never a rollup whole: the days' rows from their ratings, along the day index; the months,
+# weeks and windows that hold them, of the stations rated on them, from the daily rollup just
+# checked (the other days of a month were checked when they changed); the districts' and groups'
+# months from the stations' months. ``:days`` is a JSON list of days. station_totals spans whole
+# histories: the full recount checks it.
+ASKED = "json_each(:days) AS asked"
+ON_ASKED_DAYS = (f"{DAY_NUMBER.format(day='ratings.day')} IN "
+                 f"(SELECT {DAY_NUMBER.format(day='value')} FROM json_each(:days))")
+TOUCHED = f"""SELECT DISTINCT stations.id FROM stations CROSS JOIN {ASKED}
+              CROSS JOIN station_days ON station_days.station_id = stations.id
+                                     AND station_days.day = asked.value"""
+MONTHS = "SELECT DISTINCT substr(value, 1, 7) AS month FROM json_each(:days)"
+MONDAYS = "SELECT DISTINCT date(value, 'weekday 0', '-6 days') AS monday FROM json_each(:days)"
+WINDOWS = """SELECT DISTINCT end_day, first_day FROM window_ends CROSS JOIN json_each(:days)
+             WHERE value BETWEEN first_day AND end_day"""
+DAY_SUMS = ", ".join(f"sum(n{n}) AS n{n}" for n in range(1, 6))
+RECOUNTS_OF_DAYS = {
+    "station_days": (
+        f"""SELECT station_days.* FROM stations CROSS JOIN {ASKED} CROSS JOIN station_days
+            ON station_days.station_id = stations.id AND station_days.day = asked.value""",
+        f"""SELECT station_id, day, {SUMS} FROM ratings WHERE {ON_ASKED_DAYS} AND {COUNTED}
+            GROUP BY station_id, day"""),
+    "city_days": (
+        f"SELECT city_days.* FROM {ASKED} CROSS JOIN city_days ON day = asked.value",
+        f"SELECT day, {SUMS} FROM ratings WHERE {ON_ASKED_DAYS} AND {COUNTED} GROUP BY day"),
+    "district_days": (
+        f"""SELECT district_days.* FROM (SELECT DISTINCT district FROM stations) AS named
+            CROSS JOIN {ASKED} CROSS JOIN district_days
+            ON district_days.district = named.district AND day = asked.value""",
+        f"""SELECT district, day, {SUMS} FROM ratings JOIN stations ON stations.id = station_id
+            WHERE {ON_ASKED_DAYS} AND {COUNTED} GROUP BY district, day"""),
+    "station_months": (
+        f"""SELECT station_months.* FROM ({TOUCHED}) AS touched CROSS JOIN ({MONTHS}) AS asked
+            CROSS JOIN station_months
+            ON station_id = touched.id AND station_months.month = asked.month""",
+        f"""SELECT station_id, asked.month, {DAY_SUMS} FROM ({TOUCHED}) AS touched
+            CROSS JOIN ({MONTHS}) AS asked CROSS JOIN station_days
+            ON station_id = touched.id
+               AND day >= asked.month || '-01' AND day < asked.month || '-32'
+            GROUP BY station_id, asked.month"""),
+    "station_weeks": (
+        f"""SELECT station_weeks.* FROM ({TOUCHED}) AS touched CROSS JOIN ({MONDAYS}) AS asked
+            CROSS JOIN station_weeks
+            ON station_id = touched.id AND station_weeks.monday = asked.monday""",
+        f"""SELECT station_id, asked.monday, {DAY_SUMS} FROM ({TOUCHED}) AS touched
+            CROSS JOIN ({MONDAYS}) AS asked CROSS JOIN station_days ON station_id = touched.id
+                AND day BETWEEN asked.monday AND date(asked.monday, '+6 days')
+            GROUP BY station_id, asked.monday"""),
+    "district_months": (
+        f"""SELECT district_months.* FROM ({MONTHS}) AS asked
+            CROSS JOIN district_months ON district_months.month = asked.month""",
+        f"""SELECT district, station_months.month, {DAY_SUMS} FROM ({MONTHS}) AS asked
+            CROSS JOIN station_months ON station_months.month = asked.month
+            JOIN stations ON stations.id = station_id GROUP BY district, station_months.month"""),
+    "group_months": (
+        f"""SELECT group_months.* FROM ({MONTHS}) AS asked
+            CROSS JOIN group_months ON group_months.month = asked.month""",
+        f"""SELECT station_months.month, district, tier, sum(n1 + n2 + n3 + n4 + n5 > 0) AS rated,
+                   {DAY_SUMS} FROM ({MONTHS}) AS asked
+            CROSS JOIN station_months ON station_months.month = asked.month
+            JOIN stations ON stations.id = station_id
+            GROUP BY station_months.month, district, tier"""),
+    "station_windows": (
+        f"""SELECT station_windows.* FROM ({TOUCHED}) AS touched CROSS JOIN ({WINDOWS}) AS asked
+            CROSS JOIN station_windows
+            ON station_id = touched.id AND station_windows.end_day = asked.end_day""",
+        f"""SELECT asked.end_day, station_id, {DAY_SUMS} FROM ({TOUCHED}) AS touched
+            CROSS JOIN ({WINDOWS}) AS asked CROSS JOIN station_days ON station_id = touched.id
+                AND day BETWEEN asked.first_day AND asked.end_day
+            GROUP BY asked.end_day, station_id"""),
+}
+
+
+def differences(db, days: list[str] | None = None) -> list[str]:
     """What the rollups hold that a recount from the ratings does not, one line per row, at
-    most SHOWN per rollup; empty when they agree."""
+    most SHOWN per rollup; empty when they agree. With ``days`` (ISO days), only what those
+    days' ratings go into (RECOUNTS_OF_DAYS): a cost that follows the days, not the history."""
     found = []
     for table, (key, recount) in RECOUNTS.items():
         columns = f"{key}, {COUNTS}" + MORE_COLUMNS.get(table, "")
-        stored = (f"SELECT {columns} FROM {table} WHERE "
+        rows = table
+        if days is not None:
+            if table not in RECOUNTS_OF_DAYS:
+                continue
+            rows, recount = RECOUNTS_OF_DAYS[table]
+            rows = f"({rows})"
+        stored = (f"SELECT {columns} FROM {rows} WHERE "
                   + NOT_EMPTY.get(table, "n1 + n2 + n3 + n4 + n5 > 0"))
         counted = f"SELECT {columns} FROM ({recount})"
         wrong = list(db.execute(
             f"""SELECT 'stored', * FROM ({stored} EXCEPT {counted})
                 UNION ALL SELECT 'counted', * FROM ({counted} EXCEPT {stored})
-                ORDER BY 2, 3 LIMIT {SHOWN * 2}"""))
+                ORDER BY 2, 3 LIMIT {SHOWN * 2}""", {"days": json.dumps(days or [])}))
         for side, *values in wrong[:SHOWN]:
             found.append(f"{table}: {'holds' if side == 'stored' else 'misses'} "
                          f"{dict(zip([c.strip() for c in columns.split(',')], values))}")
@@ -76,6 +158,7 @@ def differences(db) -> list[str]:
 def rebuild(db) -> None:
     """Every rollup recounted from the ratings, set-based (add_up()). Call inside write().
     The digests' windows are dropped rather than refilled: the next digest makes its own."""
+    db.execute("UPDATE backup_generation SET full_due = 1")  # every row of every rollup moved
     with triggers_aside(db):
         for table in (*RECOUNTS, "window_ends", "week_lists"):
             db.execute(f"DELETE FROM {table}")
@@ -176,7 +259,11 @@ def add_up(db, days_sql: str, params=()) -> None:
                    SELECT 1 FROM temp.added_days WHERE day BETWEEN first_day AND end_day)""",
             # the weeks' lists from the first week added to on (a little more than the
             # triggers would forget, in one statement)
-            """DELETE FROM week_lists WHERE monday >= (SELECT min(monday) FROM temp.added_days)"""):
+            """DELETE FROM week_lists WHERE monday >= (SELECT min(monday) FROM temp.added_days)""",
+            # the days changed, for the next backup's check (the triggers that note them are aside)
+            """INSERT INTO changed_days
+               SELECT (SELECT generation FROM backup_generation), day FROM temp.added_days
+               GROUP BY day ON CONFLICT DO NOTHING"""):
         db.execute(statement)
     for table in ("calendar", "added_days", "added_months", "added_district_days"):
         db.execute(f"DROP TABLE temp.{table}")

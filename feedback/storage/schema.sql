@@ -1,4 +1,4 @@
--- Made by `make schema` from migrations/ (version 27): do not edit.
+-- Made by `make schema` from migrations/ (version 28): do not edit.
 
 CREATE TABLE stations (
     id          INTEGER PRIMARY KEY,
@@ -727,4 +727,38 @@ CREATE INDEX deliveries_channel_messages_on ON deliveries (channel_id, messages_
     WHERE messages_on IS NOT NULL;
 
 CREATE UNIQUE INDEX flags_one_open_a_station ON flags (station_id) WHERE status = 'open';
+
+CREATE TABLE backup_generation (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    generation     INTEGER NOT NULL,     -- the one changes are noted in now
+    verified       INTEGER NOT NULL,     -- every change up to this one is in a checked copy
+    full_due       INTEGER NOT NULL,     -- 1: the next copy is recounted whole
+    full_checked   TEXT                  -- when a copy was last recounted whole (UTC)
+);
+
+CREATE TABLE changed_days (
+    generation  INTEGER NOT NULL,
+    day         TEXT NOT NULL,
+    PRIMARY KEY (generation, day)
+) WITHOUT ROWID;
+
+CREATE TRIGGER changed_days_add AFTER INSERT ON station_days BEGIN
+    INSERT INTO changed_days SELECT generation, NEW.day FROM backup_generation WHERE true
+        ON CONFLICT DO NOTHING;
+END;
+
+CREATE TRIGGER changed_days_change AFTER UPDATE ON station_days BEGIN
+    INSERT INTO changed_days SELECT generation, NEW.day FROM backup_generation WHERE true
+        ON CONFLICT DO NOTHING;
+END;
+
+CREATE TRIGGER changed_days_remove AFTER DELETE ON station_days BEGIN
+    INSERT INTO changed_days SELECT generation, OLD.day FROM backup_generation WHERE true
+        ON CONFLICT DO NOTHING;
+END;
+
+CREATE TRIGGER stations_moved_full_recount_due AFTER UPDATE OF district, tier ON stations
+    WHEN OLD.district IS NOT NEW.district OR OLD.tier IS NOT NEW.tier BEGIN
+    UPDATE backup_generation SET full_due = 1;
+END;
 
