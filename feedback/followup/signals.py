@@ -152,13 +152,17 @@ def ending_on(found: list[dict], day: date, tz) -> list[dict]:
     return [signal for signal in found if last_day(signal) == day]
 
 
-# A listed station's counted ratings over the 90 days, as far as a third device (or one without
-# a cookie): most stations are settled in a few rows, only the ones kept alive read them all.
+# A listed station's counted ratings over the 90 days, as far as a third device: most stations
+# are settled in a few rows, only the ones kept alive read them all. A station whose first rating
+# of the 90 days is imported (its phone unknown) is settled by that one row: an imported history
+# has no devices at all, and read to its end it made the scan grow with the ratings.
 FEW_DEVICES = f"""
-SELECT id FROM stations WHERE status = 'listed' AND (
-    SELECT count(*) BETWEEN 1 AND {SINGLE_DEVICE_MAX} AND count(*) = count(device_id) FROM (
-        SELECT DISTINCT device_id FROM counted_ratings
-        WHERE counted_ratings.station_id = stations.id AND {{days}} LIMIT {SINGLE_DEVICE_MAX + 1}))
+SELECT id FROM stations WHERE status = 'listed'
+  AND (SELECT device_id FROM counted_ratings
+       WHERE counted_ratings.station_id = stations.id AND {{days}} LIMIT 1) IS NOT NULL
+  AND (SELECT count(*) BETWEEN 1 AND {SINGLE_DEVICE_MAX} AND count(*) = count(device_id) FROM (
+          SELECT DISTINCT device_id FROM counted_ratings
+          WHERE counted_ratings.station_id = stations.id AND {{days}} LIMIT {SINGLE_DEVICE_MAX + 1}))
 """
 
 
@@ -167,7 +171,7 @@ def load_day(db, day: date) -> tuple[dict[str, dict], list[Rating], dict]:
     the stations with at most two devices among them; every rating of the day and of the day
     before; the positions of the stations."""
     days, values = between_days(day - timedelta(days=SINGLE_DEVICE_DAYS - 1), day, "counted_ratings")
-    few = [row[0] for row in db.execute(FEW_DEVICES.format(days=days), values)]
+    few = [row[0] for row in db.execute(FEW_DEVICES.format(days=days), values * 2)]
     per_station = {}
     for row in db.query(
             f"""SELECT code, count(*) AS ratings, count(DISTINCT device_id) AS devices,
