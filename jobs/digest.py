@@ -214,15 +214,19 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
         where, params = f"stations.code IN ({','.join('?' * len(codes))})", list(codes)
     first = day - timedelta(days=RANKING_DAYS - 1)
     ranking_window = windows.window(db, first, day)
-    quiet = no_quiet()
-    unrated = ranking_window.unrated
-    if where != "1":  # a district's or the named stations by their own index: not the unrated
-        unrated = f"+{unrated}"  # of the whole nation, most of it in a sparse rollout
-    for row in db.query(QUIET.format(where=where, unrated=unrated, limit=LIST_LIMIT),
-                        [day.isoformat(), *params, *ranking_window.unrated_params, day.isoformat()]):
-        listed = "quiet_60" if row.pop("long") else "quiet_30"
-        quiet[f"{listed}_total"] = row.pop("total")
-        quiet[listed].append(row)
+
+    def quiet_lists() -> dict:
+        quiet = no_quiet()
+        unrated = ranking_window.unrated
+        if where != "1":  # a district's or the named stations by their own index: not the
+            unrated = f"+{unrated}"  # unrated of the whole nation, most of it when sparse
+        for row in db.query(QUIET.format(where=where, unrated=unrated, limit=LIST_LIMIT),
+                            [day.isoformat(), *params, *ranking_window.unrated_params,
+                             day.isoformat()]):
+            listed = "quiet_60" if row.pop("long") else "quiet_30"
+            quiet[f"{listed}_total"] = row.pop("total")
+            quiet[listed].append(row)
+        return quiet
 
     districts = districts_between(db, day, day, where, params, named=codes is not None)
     # one read of the days for the trend and the ranking window's overall mean (not another
@@ -242,8 +246,10 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
                                          limit=limit),
                           [overall, *ranking_window.rows_params, *params]))
             for order, limit in ((BEST_FIRST, 2 * RANKED), (WORST_FIRST, RANKED)))
-        return {"best": best[:RANKED], "worst": worst, "ranked_total": len(best)}
-    # the nation's ranking is remembered with its window; a district's or a station's is quick
+        return {"best": best[:RANKED], "worst": worst, "ranked_total": len(best),
+                "quiet": quiet_lists()}
+    # what the window says of the nation is remembered with it; a district's or a station's is
+    # quick to work out
     ranking = (windows.ranking(db, ranking_window, rank)
                if where == "1" and ranking_window.kept else rank())
 
@@ -275,7 +281,7 @@ def load(db, day: date, district: str | None = None, codes: list[str] | None = N
             JOIN stations ON stations.id = station_id
             WHERE cases.status = 'open' AND due_on <= ? AND {where}""", [day.isoformat(), *params]))
     return DigestData(
-        day=day, districts=districts, bad_ratings=bad_ratings, quiet=quiet,
+        day=day, districts=districts, bad_ratings=bad_ratings, quiet=ranking["quiet"],
         best=ranking["best"], worst=ranking["worst"], ranked_total=ranking["ranked_total"],
         trend=trend, flagged_total=flagged, overdue_cases=overdue,
         # a district's digest, or a manager's that names the station

@@ -250,3 +250,19 @@ def test_a_database_with_two_open_flags_for_a_station_keeps_the_latest_open(db_p
     assert old.execute("SELECT window_start, status FROM flags ORDER BY id").fetchall() == [
         ("2026-08-01", "superseded"), ("2026-09-01", "open")]
     old.close()
+
+
+def test_the_nations_quiet_stations_are_remembered_with_the_window_until_a_station_changes(
+        runner, history, db):
+    """A sparse rollout's digest page listed every quiet station afresh at each view: the
+    nation's lists are kept with the window's ranking, and forgotten when they would change."""
+    before = show(runner, "--date", "2026-12-31")
+    assert "ST-003" in [s["code"] for s in before["quiet_60"]]
+    assert json.loads(db.execute("SELECT ranking FROM window_ends WHERE end_day = '2026-12-31'")
+                      .fetchone()[0])["quiet"]["quiet_60_total"] == before["quiet_60_total"]
+    assert runner.invoke(args=["stations", "close", "ST-003"]).exit_code == 0
+    closed = show(runner, "--date", "2026-12-31")
+    assert "ST-003" not in [s["code"] for s in closed["quiet_60"]]
+    assert closed["quiet_60_total"] == before["quiet_60_total"] - 1
+    assert runner.invoke(args=["stations", "reopen", "ST-003"]).exit_code == 0
+    assert show(runner, "--date", "2026-12-31")["quiet_60"] == before["quiet_60"]

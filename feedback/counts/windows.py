@@ -69,9 +69,10 @@ def summed(db, first: date, last: date) -> None:
 
 
 def ranking(db, kept: Window, rank) -> dict:
-    """The nation's ranking in a kept window: remembered in window_ends until a rating inside
-    the window changes (the triggers forget it), else ``rank()`` (a JSON-ready dict) is worked
-    out and remembered, under the write lock so that no change slips in between."""
+    """The nation's ranking (and quiet stations) in a kept window: remembered in window_ends
+    until a rating inside the window or a station it names changes (the triggers forget it),
+    else ``rank()`` (a JSON-ready dict) is worked out and remembered, under the write lock so
+    that no change slips in between."""
     remembered = db.execute("SELECT ranking FROM window_ends WHERE end_day = ?", [kept.kept]).fetchone()
     if remembered and remembered[0]:
         return json.loads(remembered[0])

@@ -1,4 +1,4 @@
--- Made by `make schema` from migrations/ (version 28): do not edit.
+-- Made by `make schema` from migrations/ (version 29): do not edit.
 
 CREATE TABLE stations (
     id          INTEGER PRIMARY KEY,
@@ -760,5 +760,14 @@ END;
 CREATE TRIGGER stations_moved_full_recount_due AFTER UPDATE OF district, tier ON stations
     WHEN OLD.district IS NOT NEW.district OR OLD.tier IS NOT NEW.tier BEGIN
     UPDATE backup_generation SET full_due = 1;
+END;
+
+CREATE TRIGGER stations_added_forget_rankings AFTER INSERT ON stations BEGIN
+    UPDATE window_ends SET ranking = NULL WHERE ranking IS NOT NULL;
+END;
+
+CREATE TRIGGER station_status_forget_rankings AFTER UPDATE OF status, opened_on ON stations
+    WHEN OLD.status IS NOT NEW.status OR OLD.opened_on IS NOT NEW.opened_on BEGIN
+    UPDATE window_ends SET ranking = NULL WHERE ranking IS NOT NULL;
 END;
 
