@@ -1,6 +1,7 @@
 """The station finder: distances, the GCJ-02 conversion, nearest first, the public JSON and
 GeoJSON feed, the /near page with and without JavaScript, moving a station."""
 import json
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -370,3 +371,27 @@ def test_the_geojson_feed_is_built_once_for_every_process_until_it_changes(
     assert feed(client).get_data() != first and len(built) == 2
     import os
     assert len([name for name in os.listdir(db_path + ".feed") if name.endswith(".geojson")]) == 1
+
+
+def test_the_districts_are_listed_in_pinyin_order(client, runner, write_file):
+    names = ["徐汇区", "黄浦区", "静安区", "浦东新区", "长宁区", "嘉定区"]  # code points: 嘉 徐 浦 …
+    rows = "".join(f"P-{n},驿站{n},{name},,31.2,121.4,city,fixed,,\n" for n, name in enumerate(names))
+    runner.invoke(args=["stations", "import", write_file("d.csv", FINDER_CSV.splitlines()[0] + "\n" + rows)])
+    page = client.get("/near").get_data(as_text=True)
+    listed = re.findall(r"<option>([^<]+)</option>", page)
+    # Changning, Huangpu, Jiading, Jing'an, Pudong, Xuhui
+    assert listed == ["长宁区", "黄浦区", "嘉定区", "静安区", "浦东新区", "徐汇区"]
+
+
+def test_with_thousands_of_districts_a_worker_types_part_of_a_name(client, runner, write_file):
+    rows = "".join(f"M-{n:04d},驿站{n},第{n}区,,31.2,121.4,city,fixed,,\n" for n in range(2801))
+    runner.invoke(args=["stations", "import", write_file("m.csv", FINDER_CSV.splitlines()[0] + "\n" + rows)])
+    first = client.get("/near")
+    assert len(first.data) < 16 * 1024 and "<select id=\"district\"" not in first.get_data(as_text=True)
+    several = client.get("/near?district=第12").get_data(as_text=True)  # 第12区, 第120区, …
+    assert "请选择您说的区" in several and "第12区" in several and "驿站12<" not in several
+    assert len(re.findall(r'<li><a href="/near\?district=', several)) == finder.DISTRICTS_FOUND
+    one = client.get("/near?district=第2800").get_data(as_text=True)  # names one district
+    assert "驿站2800" in one
+    none = client.get("/near?district=火星").get_data(as_text=True)
+    assert "没有名称含“火星”的区" in none

@@ -48,14 +48,23 @@ def near():
     except finder.BadQuestion as bad:
         raise WorkerError(400, bad.key) from None
     results, more = [], False
-    if district:
+    known = finder.districts(db)
+    choices = []  # with many districts the worker types part of a name: the districts it names
+    if district and district not in known and len(known) > finder.DISTRICTS_LISTED:
+        choices = finder.districts_named(known, district)
+        if len(choices) == 1:
+            district, choices = choices[0], []
+    unknown = bool(district) and district not in known and not choices
+    if district and not choices and not unknown:
         results, more = finder.in_district(db, district, asked, clock.local_now(), page)
     elif asked.has_position:  # a page's worth, whatever limit was asked: it stays under 16 KB
         results = finder.nearest(db, replace(asked, limit=min(asked.limit, finder.PAGE_SIZE)),
                                  clock.local_now())
-    searched = bool(district or asked.has_position)
+    searched = bool(district or asked.has_position) and not choices and not unknown
     return render_page(
-        "near.html", asked=asked, district=district, districts=finder.districts(db),
+        "near.html", asked=asked, district=district,
+        districts=known if len(known) <= finder.DISTRICTS_LISTED else None,
+        choices=[(name, near_url(district=name, page=1)) for name in choices], unknown=unknown,
         amenities=sorted(finder.known_amenities(db)), results=results, searched=searched,
         # a first visit starts with "open now" ticked: that is the station a worker wants
         open_now=asked.open_now or not request.args,
