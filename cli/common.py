@@ -1,5 +1,7 @@
 """What the commands share: a day parameter, JSON output, `line N: reason` failures."""
 import json
+import os
+import shutil
 import sys
 from datetime import date, timedelta
 
@@ -47,3 +49,15 @@ def require_station(code: str) -> dict:
     if station is None:
         raise click.ClickException(f"no station with code {code!r}")
     return station
+
+
+def this_command() -> str:
+    """How to run ``flask --app app`` from here, as this command was run: a command printed for a
+    newcomer to copy must work in a shell where the virtual environment is not active."""
+    program = sys.argv[0] if sys.argv and sys.argv[0] else "flask"
+    if os.path.basename(program) != "flask":  # python -m flask, or a test
+        return "flask --app app"
+    if os.path.isabs(program) and shutil.which("flask") != program:
+        relative = os.path.relpath(program)
+        program = relative if not relative.startswith("..") else program
+    return f"{program} --app app"

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from cli.common import Day, fail, require_station
+from cli.common import Day, fail, require_station, this_command
 from feedback import clock, imports
 from feedback.counts import rollups
 from feedback.counts.ratings import EXPORT_COLUMNS, for_export, insert_staged
@@ -33,9 +33,15 @@ def import_stations(file):
     with write(db):
         inserted, changed = stations.upsert(db, parsed.rows, clock.today(), clock.now(),
                                             by=f"stations import by {getpass.getuser()}")
+        # real stations are here: the demo ones leave the posters, the finder and the feed
+        closed = demo.close_demo(db) if any(
+            not row["code"].startswith("DEMO-") for row in parsed.rows) else []
     unchanged = len(parsed.rows) - inserted - changed
     click.echo(f"imported {len(parsed.rows)} station(s): {inserted} new, {changed} changed, "
                f"{unchanged} unchanged")
+    if closed:
+        click.echo(f"closed the {len(closed)} demo station(s) ({', '.join(sorted(closed))}): "
+                   "real stations are here")
 
 
 @stations_cli.command("export")
@@ -149,18 +155,25 @@ def import_ratings(file):
 
 
 @click.command("demo")
+@click.option("--remove", is_flag=True, help="Close the demo stations (a stations import of real "
+              "ones does it too).")
 @with_appcontext
-def demo_command():
+def demo_command(remove):
     """Add demo stations to an empty database and print a demo station's rating page."""
     db = get_db()
+    if remove:
+        with write(db):
+            closed = demo.close_demo(db)
+        click.echo(f"closed {len(closed)} demo station(s)" + (f": {', '.join(closed)}" if closed else ""))
+        return
     if demo.seed_if_empty(db, clock.today(), clock.now()):
         click.echo(f"Added {len(demo.DEMO_STATIONS)} demo stations (codes DEMO-001 to DEMO-005).")
     first = stations.get(db, demo.DEMO_STATIONS[0]["code"])
-    if first is not None:
+    if first is not None and first["status"] == "listed":
         click.echo(f"Rate a demo station: {station_url(first)}")
-        click.echo("Staff pages: create an account with\n"
-                   "  flask --app app users create --username admin --role admin\n"
-                   "then sign in at /login.")
+    click.echo("Staff pages: create an account with\n"
+               f"  {this_command()} users create --username admin --role admin\n"
+               "then sign in at /login.")
 
 
 @rollups_cli.command("check")

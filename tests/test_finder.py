@@ -395,3 +395,17 @@ def test_with_thousands_of_districts_a_worker_types_part_of_a_name(client, runne
     assert "驿站2800" in one
     none = client.get("/near?district=火星").get_data(as_text=True)
     assert "没有名称含“火星”的区" in none
+
+
+def test_a_workers_error_page_points_to_the_nearest_open_stations(client, runner, finder_stations,
+                                                                 station_url):
+    """A closed station, or a replaced poster, is no dead end: the nearest other stations open
+    now, and the finder."""
+    path = urlsplit(station_url("F-SQUARE")).path
+    runner.invoke(args=["stations", "close", "F-SQUARE"])
+    closed = client.get(path)
+    page = closed.get_data(as_text=True)
+    assert closed.status_code == 410 and "附近其他正在开放的驿站" in page
+    assert "南京西路银行驿站" in page and 'href="/near?lang=zh"' in page
+    lost = client.get("/s/NOPE/1-AAAAAAAAAAAAAAAA").get_data(as_text=True)
+    assert 'href="/near?lang=zh"' in lost and "附近其他" not in lost

@@ -213,3 +213,9 @@ def test_thanks_page_with_its_details_form_fits_a_slow_link(client, form_path):
     assert len(page.encode()) <= 16 * 1024
     # nothing to fetch but the icon; the links lead on (the finder), never to a script
     assert re.findall(r'(?:src|href)="([^"]+)"', page) == ["/favicon.ico", "?lang=en", "/near?lang=zh"]
+
+
+def test_every_worker_page_says_what_it_is_to_a_search_engine_or_a_chat_preview(client, form_path):
+    for path in (form_path, "/near", form_path + "/thanks"):
+        page = client.get(path, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+        assert '<meta name="description" content="户外劳动者驿站:评价驿站的服务' in page, path

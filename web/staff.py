@@ -152,11 +152,10 @@ def flag_evidence(db, flag: dict) -> dict:
 def confirm_page(code: str):
     """The second look before a downgrade: what will follow, and the reason."""
     db, tz = get_db(), current_app.config["TIMEZONE"]
-    found = [flag for flag in downgrade.open_flags(db, tz, "stations.code = ?", [code])]
+    found = downgrade.open_flags(db, tz, "stations.code = ?", [code])
     if not found:
         abort(404, f"{code} 没有待复核的降级线索 / has no open flag")
-    return render_template("flag_confirm.html", flag=flag_evidence(db, found[0]),
-                           reason=request.args.get("reason", ""))
+    return render_template("flag_confirm.html", flag=flag_evidence(db, found[0]), reason="")
 
 
 @bp.post("/flags/<code>/decision")
@@ -164,8 +163,14 @@ def confirm_page(code: str):
 def decide(code: str):
     decision = request.form.get("decision")
     if decision == "confirm" and request.form.get("confirmed") != "yes":
-        # a downgrade is asked for twice: the second page says what will follow
-        return redirect(url_for(".confirm_page", code=code, reason=request.form.get("reason", "")), 303)
+        # a downgrade is asked for twice: the second page says what will follow, the reason
+        # typed carried in its form (never in a URL, which access logs keep)
+        db, tz = get_db(), current_app.config["TIMEZONE"]
+        found = downgrade.open_flags(db, tz, "stations.code = ?", [code])
+        if not found:
+            abort(404, f"{code} 没有待复核的降级线索 / has no open flag")
+        return render_template("flag_confirm.html", flag=flag_evidence(db, found[0]),
+                               reason=request.form.get("reason", ""))
     db = get_db()
     try:
         with write(db):

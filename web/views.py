@@ -46,12 +46,14 @@ RESENT = "resent"  # a form sent again after a lost answer: the rating it made t
 
 
 class WorkerError(HTTPException):
-    """An error shown to a worker as a page in their language."""
+    """An error shown to a worker as a page in their language; with the ``station`` it is about
+    (closed, its poster replaced), the nearest other stations open now too."""
 
-    def __init__(self, status: int, message_key: str):
+    def __init__(self, status: int, message_key: str, station: dict | None = None):
         super().__init__()
         self.code = status
         self.message_key = message_key
+        self.station = station
 
 
 def render_page(template: str, status: int = 200, **context):
@@ -78,11 +80,11 @@ def station_for_link(code: str, token: str) -> dict:
         raise WorkerError(404, "not_found")
     verdict = links.check(current_app.config["SECRET_KEY"], code, token, station["link_version"])
     if verdict == links.REPLACED:
-        raise WorkerError(404, "replaced")
+        raise WorkerError(404, "replaced", station)
     if verdict != links.VALID:
         raise WorkerError(404, "not_found")
     if station["status"] != "listed":
-        raise WorkerError(410, "closed")
+        raise WorkerError(410, "closed", station)
     return station
 
 
@@ -288,7 +290,9 @@ def worker_error(error: WorkerError):
     if request.endpoint == "feedback.rate" and request.method == "POST":
         refused(request.view_args.get("code", ""), error.message_key)
     return render_page("error.html", error.code,
-                       message=i18n.translate(browser.language(), error.message_key))
+                       message=i18n.translate(browser.language(), error.message_key),
+                       nearby=open_nearby(error.station) if error.station else [],
+                       amap_url=finder.amap_url, geo_uri=finder.geo_uri)
 
 
 @bp.app_errorhandler(HTTPException)

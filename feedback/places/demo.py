@@ -1,4 +1,4 @@
-"""Demo stations for a first run, clearly marked as such."""
+"""Demo stations for a first run, clearly marked as such, and closed once real stations come."""
 from feedback.places import stations
 from feedback.storage.db import write
 
@@ -33,3 +33,10 @@ def seed_if_empty(db, today, now) -> bool:
         stations.upsert(db, rows, today, now)
         db.execute("UPDATE stations SET is_demo = 1")
     return True
+
+
+def close_demo(db) -> list[str]:
+    """Close the listed demo stations (no longer on posters, in the finder or the feed; their
+    ratings are kept): the codes closed. Call inside write()."""
+    return [code for (code,) in db.execute(
+        "UPDATE stations SET status = 'closed' WHERE is_demo = 1 AND status = 'listed' RETURNING code")]
