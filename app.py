@@ -59,6 +59,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     cli.register(app)
     app.jinja_env.globals["labels"] = LABELS["zh"]
     app.jinja_env.globals["tier_labels"] = i18n.TIER_LABELS
+    app.jinja_env.globals["history_actions"] = i18n.HISTORY_ACTIONS
+    app.jinja_env.globals["held_reasons"] = i18n.HELD_REASONS
+    app.jinja_env.filters["actor"] = i18n.actor_label
     app.jinja_env.filters["reason_label"] = reason_label
     app.jinja_env.filters["inert"] = inert
     if app.config["SCHEDULER"] and not app.testing:

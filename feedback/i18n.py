@@ -161,6 +161,25 @@ AMENITIES = frozenset(key.removeprefix("amenity.") for key in TEXT[DEFAULT] if k
 
 # Staff pages show keys by their labels, Chinese first.
 TIER_LABELS = {"city": "市级", "provincial": "省级", "national": "国家级"}
+HISTORY_ACTIONS = {
+    "flagged": "标记待降级 flagged", "confirmed": "确认降级 confirmed", "dismissed": "驳回 dismissed",
+    "tier_changed": "级别变更 tier changed", "excluded": "排除评价 excluded",
+    "exclusion_lifted": "撤销排除 exclusion lifted", "reinstated": "恢复 reinstated",
+    "moved": "迁址 moved"}
+HELD_REASONS = {"repeat": "同一手机当天重复 repeat", "staff_device": "工作人员的手机 staff device",
+                "same_network": "同一网络和浏览器 same network", "excluded": "已排除 excluded"}
+# who did it, when it was the service or a command rather than a person signed in
+ACTORS = {"downgrade scan": "降级检查(自动) downgrade scan",
+          "stations import": "驿站导入 stations import", "stations move": "驿站迁址 stations move"}
+
+
+def actor_label(by: str) -> str:
+    """Who made a history entry, as a staff page shows it: an account's name as it is, the
+    service's own jobs and commands (``stations import by ops``) by their labels."""
+    for actor, label in ACTORS.items():
+        if by == actor or by.startswith(f"{actor} by "):
+            return label + by.removeprefix(actor).replace(" by ", " · ", 1)
+    return by
 
 
 def translate(lang: str, key: str) -> str:

@@ -98,7 +98,8 @@ def record(db, found: list[dict], as_of: date, now) -> int:
                 """INSERT INTO station_history (station_id, at, by, action, from_tier, to_tier, reason)
                    SELECT id, ?, 'downgrade scan', 'flagged', ?, ?, ? FROM stations WHERE code = ?""",
                 [to_utc_text(now), flag["tier"], flag["proposed_tier"],
-                 f"no rating from {start.isoformat()} to the end of "
+                 f"{start.isoformat()} 至 {add_months(start, SILENT_MONTHS - 1).strftime('%Y-%m')} "
+                 f"月底无评价 no rating from {start.isoformat()} to the end of "
                  f"{add_months(start, SILENT_MONTHS - 1).strftime('%Y-%m')}", flag["code"]])
     return added
 

@@ -99,16 +99,25 @@ def live_server(app):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's headless Chromium under Playwright; nothing downloads a browser."""
+def browser(tmp_path_factory):
+    """Debian's headless Chromium under Playwright; nothing downloads a browser. It draws Chinese
+    with the posters' Noto Sans CJK (the noto-cjk-sans-otc package), as a phone would with its
+    own: without it every character is a box of another width, and a label cut off on a phone
+    measures as fitting."""
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    import noto_cjk_sans_otc
     from playwright.sync_api import sync_playwright
 
+    fonts = tmp_path_factory.mktemp("fonts") / "fonts.conf"
+    fonts.write_text(f"""<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+<dir>{noto_cjk_sans_otc.FONT_PATH.parent}</dir></fontconfig>""")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                             env={**os.environ, "FONTCONFIG_FILE": str(fonts)})
         yield browser
         browser.close()
 

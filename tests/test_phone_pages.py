@@ -1,5 +1,6 @@
-"""Every page of the route table on a 360 px phone: no sideways scroll, and axe-core (from npm,
-injected by Playwright) finds no WCAG A or AA violation on the staff pages."""
+"""Every page of the route table on a 360 px phone: no sideways scroll, no text on top of other
+text, cut off or broken a character a line, and axe-core (from npm, injected by Playwright)
+finds no WCAG A or AA violation on the staff pages."""
 from urllib.parse import urlsplit
 
 import pytest
@@ -34,6 +35,49 @@ def staff_phone(app, browser, live_server, runner, make_user, write_file, statio
     page.context.close()
 
 
+# Text that a reader cannot read: boxes of two elements' text on top of each other, text cut
+# off at the edge of a chart, a short word broken onto a line a character.
+UNREADABLE_TEXT = r"""() => {
+  const boxes = [], found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, text = node.textContent.trim();
+    const element = node.parentElement;
+    if (!text || !element || element.closest('[hidden], script, style, title')) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const rects = [...range.getClientRects()].filter(r => r.width > 1 && r.height > 1);
+    if (!/\s/.test(text) && text.length <= 12 && rects.length >= 3)
+      found.push('broken a character a line: ' + text);
+    const svg = element.closest('svg');
+    for (const r of rects) {
+      if (svg) {
+        const frame = svg.getBoundingClientRect();
+        if (r.left < frame.left - 1 || r.right > frame.right + 1 || r.top < frame.top - 1 ||
+            r.bottom > frame.bottom + 1) found.push('cut off by its chart: ' + text.slice(0, 30));
+      }
+      boxes.push({element, r, text: text.slice(0, 30)});
+    }
+  }
+  const overlap = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 2 &&
+                            Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 2;
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.element !== b.element && overlap(a.r, b.r))
+      found.push('on top of each other: ' + a.text + ' | ' + b.text);
+  }
+  // a badge or a warning whose background covers text that is not its own
+  for (const element of document.body.querySelectorAll('*')) {
+    const style = getComputedStyle(element);
+    if (style.backgroundColor === 'rgba(0, 0, 0, 0)' || element.closest('[hidden]')) continue;
+    for (const r of element.getClientRects()) for (const box of boxes)
+      if (!element.contains(box.element) && overlap(r, box.r))
+        found.push('covered by a background: ' + box.text);
+  }
+  return [...new Set(found)].slice(0, 8);
+}"""
+
+
 def test_every_page_fits_360_px_and_staff_pages_pass_axe(app, staff_phone, live_server,
                                                           station_url):
     if not AXE.exists():
@@ -46,6 +90,7 @@ def test_every_page_fits_360_px_and_staff_pages_pass_axe(app, staff_phone, live_
         width, viewport = staff_phone.evaluate(
             "[document.documentElement.scrollWidth, window.innerWidth]")
         assert width <= viewport, f"{url} is {width} px wide on a {viewport} px phone"
+        assert staff_phone.evaluate(UNREADABLE_TEXT) == [], url
         if endpoint not in PUBLIC_ENDPOINTS:
             staff_phone.add_script_tag(path=str(AXE))
             violations = staff_phone.evaluate(

@@ -138,7 +138,7 @@ def upsert(db: Database, rows: list[dict], today: date, now: datetime,
         if existing[row["code"]] != row["tier"]:
             db.execute(
                 """INSERT INTO station_history (station_id, at, by, action, from_tier, to_tier, reason)
-                   SELECT id, ?, ?, 'tier_changed', ?, ?, 'set by a stations import'
+                   SELECT id, ?, ?, 'tier_changed', ?, ?, '由驿站导入设定 set by a stations import'
                    FROM stations WHERE code = ?""",
                 [stamp, by, existing[row["code"]], row["tier"], row["code"]])
     inserted = sum(1 for row in rows if row["code"] not in existing)
