@@ -61,8 +61,15 @@ REFERENCE_POINTS = [
 @pytest.mark.parametrize("wgs84, gcj02", REFERENCE_POINTS)
 def test_gcj02_conversion_matches_published_reference_points(wgs84, gcj02):
     assert geo.to_gcj02(*wgs84) == pytest.approx(gcj02, abs=1e-9)
-    assert geo.distance_m(geo.to_wgs84(*gcj02), wgs84) < 0.05  # back to within 5 cm
+    assert geo.distance_m(geo.to_wgs84(*gcj02), wgs84) < 0.001  # back to within a millimetre
     assert geo.distance_m(wgs84, gcj02) > 300  # the offset the conversion exists for
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(lat=st.floats(18.0, 53.5), lon=st.floats(73.7, 135.0))
+def test_a_station_converted_to_wgs84_lands_where_a_phone_there_would_read_it(lat, lon):
+    # the inverse conversion is iterative: a phone standing at the answer must see the station
+    assert geo.distance_m(geo.to_gcj02(*geo.to_wgs84(lat, lon)), (lat, lon)) < 0.001
 
 
 def test_the_offset_in_qingdao_is_hundreds_of_metres_and_none_abroad():
