@@ -7,7 +7,7 @@ PORT ?= 5000
 # the demo URL printed by `make run` should point at where it serves
 export FEEDBACK_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test fuzz bench national schema
+.PHONY: run test fuzz mutate bench national schema
 
 run: $(VENV)/.run-installed
 	$(BIN)/flask --app app demo
@@ -21,6 +21,11 @@ test: $(VENV)/.test-installed node_modules/axe-core/axe.min.js
 # only the property and fuzz tests, with 25 times their examples (about half an hour)
 fuzz: $(VENV)/.test-installed
 	FEEDBACK_FUZZ=25 $(BIN)/python -m pytest -n auto -m fuzz --durations=15
+
+# mutation testing of the rule modules (mutmut; an hour or two): a table into bench/RESULTS.md
+mutate: $(VENV)/.test-installed node_modules/axe-core/axe.min.js
+	scripts/ensure-chromium
+	$(BIN)/python -m bench.mutate
 
 # `make bench` runs the usual benchmarks; `make bench national` the hour-long national one
 bench: $(VENV)/.test-installed

@@ -1,4 +1,4 @@
-"""gunicorn for production: `gunicorn -c gunicorn.conf.py` (the README's production section).
+"""gunicorn for production: `gunicorn -c gunicorn.conf.py` (docs/operator.md, "Running in production").
 
 Threaded workers, so a few slow clients hold a few threads, not the service: gunicorn hands a
 connection to a thread only once its request has begun to arrive, and a client that pauses for

@@ -1,102 +1,134 @@
-"""The finder at national scale: 200,000 stations in 400 cities.
+"""The finder at national scale, as a city's app and a worker's phone meet it: 200,000 stations in
+400 cities brought in by `stations import` into a new file (no planner statistics, as every
+import leaves a database), served by gunicorn -c gunicorn.conf.py, asked over HTTP.
 
-Times the nearest ten stations to a phone (plain, open now with water, and a sparse place where
-the box has to grow), beside a bare baseline from the same run (one indexed lookup of a
-station by code) and beside measuring every station without the R*Tree. Then the GeoJSON feed:
-building it whole, and the 304 an app polling it gets. Set BENCH_STATIONS to change the size.
+Times the nearest ten to a phone through the JSON (plain, open now with water, and 50 km out of
+town where the box has to grow), `/near` with a position and with a district, and the GeoJSON
+feed (built whole, then the 304 a polling app gets), each beside `/healthz` on the same
+connection in the same run: the bare cost of a request. Then `ANALYZE` runs and the searches are
+timed again: the plans must not depend on it. Set BENCH_STATIONS to change the size.
 """
+import http.client
 import os
 import random
+import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from urllib.parse import urlencode
 
-from bench.harness import median_seconds
+from bench.harness import start_gunicorn
 
 STATIONS = int(os.environ.get("BENCH_STATIONS", 200_000))
 CITIES = 400
-QUERIES = 400
+QUERIES = 300
+GOAL_MS = 10
+SECRET = "bench-secret"
+
+
+def write_stations(path: str, cities: list, source: random.Random) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("code,name,district,latitude,longitude,tier,kind,amenities,hours\n")
+        for number in range(STATIONS):
+            city = source.randrange(CITIES)
+            lat, lon = cities[city]
+            out.write(f"N-{number:06d},驿站{number},城{city}区{number % 7},"
+                      f"{lat + source.gauss(0, 0.08):.6f},{lon + source.gauss(0, 0.08):.6f},"
+                      f"city,fixed,{source.choice(('water;microwave', 'water', 'sofa'))},"
+                      f"{source.choice(('24h', '08:00-20:00', '07:00-11:30;13:30-21:00'))}\n")
+
+
+def timed(connection: http.client.HTTPConnection, paths: list[str]) -> tuple[float, float]:
+    """Median and 95th percentile seconds of GETs of ``paths`` on one kept-alive connection."""
+    times = []
+    for path in paths:
+        start = time.perf_counter()
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        answer.read()
+        times.append(time.perf_counter() - start)
+        if answer.status != 200:
+            raise RuntimeError(f"{path}: {answer.status}")
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95)]
 
 
 def main() -> None:
-    os.environ.setdefault("FEEDBACK_SECRET_KEY", "bench-secret")
-    from app import create_app
-    from feedback.clock import FixedClock
-    from feedback.places import finder, geo, stations
-    from feedback.storage.db import get_db, write
-
-    clock = FixedClock(datetime(2026, 11, 28, 4, 0, tzinfo=timezone.utc))
     source = random.Random(11)
-    # cities across China's populated box; stations scattered around each, ~10 km apart at most
+    # cities across China's populated box; stations scattered around each
     cities = [(source.uniform(22, 45), source.uniform(100, 125)) for _ in range(CITIES)]
+    os.environ.setdefault("FEEDBACK_SECRET_KEY", SECRET)
+    from feedback.places import geo
+
+    def phones(spread: float) -> list[tuple[float, float]]:
+        chosen = random.Random(5)
+        return [geo.to_wgs84(lat + chosen.gauss(0, spread), lon + chosen.gauss(0, spread))
+                for lat, lon in (chosen.choice(cities) for _ in range(QUERIES))]
+
+    def near_json(spread: float, **filters) -> list[str]:
+        return [f"/api/v1/public/stations?{urlencode({'lat': f'{lat:.6f}', 'lon': f'{lon:.6f}', **filters})}"
+                for lat, lon in phones(spread)]
+
+    searches = {
+        "JSON nearest 10, in a city": near_json(0.05),
+        "JSON nearest 10 open now with water": near_json(0.05, open_now=1, amenity="water"),
+        "JSON nearest 10, 50 km out of town": near_json(0.5),
+        "/near with a position": [f"/near?{urlencode({'lat': f'{lat:.6f}', 'lon': f'{lon:.6f}'})}"
+                                  for lat, lon in phones(0.05)],
+        "/near, a district": [f"/near?{urlencode({'district': f'城{n % CITIES}区{n % 7}'})}"
+                              for n in range(QUERIES)],
+    }
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"DATABASE": os.path.join(folder, "finder.db"), "CLOCK": clock,
-                          "SCHEDULER": False})
-        with app.app_context():
-            db = get_db()
-            rows = []
-            for number in range(STATIONS):
-                lat, lon = source.choice(cities)
-                rows.append(stations.validate({
-                    "code": f"N-{number:06d}", "name": f"驿站{number}", "district": f"区{number % 2000}",
-                    "latitude": f"{lat + source.gauss(0, 0.08):.6f}",
-                    "longitude": f"{lon + source.gauss(0, 0.08):.6f}", "tier": "city",
-                    "kind": "fixed", "amenities": source.choice(("water;microwave", "water", "sofa")),
-                    "hours": source.choice(("24h", "08:00-20:00", "07:00-11:30;13:30-21:00"))})[0])
-            start = time.perf_counter()
-            with write(db):
-                stations.upsert(db, rows, date(2026, 11, 28), clock.now())
-            loading = time.perf_counter() - start
-            local_now = clock.now().astimezone(app.config["TIMEZONE"])
-
-            def phones(spread: float):
-                chosen = random.Random(5)
-                for _ in range(QUERIES):
-                    lat, lon = chosen.choice(cities)
-                    yield geo.to_wgs84(lat + chosen.gauss(0, spread), lon + chosen.gauss(0, spread))
-
-            def timed(questions) -> tuple[float, float]:
-                times = []
-                for question in questions:
-                    start = time.perf_counter()
-                    finder.nearest(db, question, local_now)
-                    times.append(time.perf_counter() - start)
-                times.sort()
-                return statistics.median(times), times[int(len(times) * 0.95)]
-
-            lookup = median_seconds(lambda: stations.get(db, "N-104242"), 300)
-            results = {
-                "nearest 10, in a city": timed(
-                    finder.Question(lat, lon) for lat, lon in phones(0.05)),
-                "nearest 10 open now with water": timed(
-                    finder.Question(lat, lon, open_now=True, amenity="water") for lat, lon in phones(0.05)),
-                "nearest 10, 50 km out of town": timed(
-                    finder.Question(lat, lon) for lat, lon in phones(0.5)),
-            }
-            everything = list(db.query("SELECT * FROM stations"))
-            here = next(phones(0.05))
-            start = time.perf_counter()
-            sorted(everything, key=lambda row: geo.distance_m(
-                here, geo.to_wgs84(row["latitude"], row["longitude"])))[:10]
-            brute = time.perf_counter() - start
-
-        client = app.test_client()
+        database = os.path.join(folder, "finder.db")
+        env = {"FEEDBACK_DATABASE": database, "FEEDBACK_SECRET_KEY": SECRET,
+               "FEEDBACK_SCHEDULER": "off"}
+        csv_path = os.path.join(folder, "stations.csv")
+        write_stations(csv_path, cities, source)
         start = time.perf_counter()
-        first = client.get("/api/v1/public/stations.geojson", buffered=True)
-        feed = time.perf_counter() - start
-        etag = first.headers["ETag"]
-        poll = median_seconds(lambda: client.get("/api/v1/public/stations.geojson",
-                                                 headers={"If-None-Match": etag}), 50)
-        empty = median_seconds(lambda: client.get("/healthz"), 50)
-        app.extensions["feedback.db"].close()
+        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "stations", "import",
+                        csv_path], env={**os.environ, **env}, check=True, capture_output=True)
+        imported = time.perf_counter() - start
+        results = {}
+        for statistics_state in ("as imported (no statistics)", "after ANALYZE"):
+            if statistics_state == "after ANALYZE":
+                with sqlite3.connect(database) as conn:
+                    conn.execute("ANALYZE")
+            service, port = start_gunicorn("app:create_app()", env)
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+                timed(connection, ["/healthz"] * 20)  # both workers up, caches warm
+                bare = timed(connection, ["/healthz"] * QUERIES)[0]
+                timed(connection, searches["JSON nearest 10, in a city"][:20])
+                rows = {name: timed(connection, paths) for name, paths in searches.items()}
+                if statistics_state.startswith("as imported"):
+                    feed_path = "/api/v1/public/stations.geojson"
+                    start = time.perf_counter()
+                    connection.request("GET", feed_path)
+                    answer = connection.getresponse()
+                    body, etag = answer.read(), answer.getheader("ETag")
+                    rows["GeoJSON feed, built whole"] = (time.perf_counter() - start,) * 2
+                    polls = []
+                    for _ in range(50):
+                        start = time.perf_counter()
+                        connection.request("GET", feed_path, headers={"If-None-Match": etag})
+                        connection.getresponse().read()
+                        polls.append(time.perf_counter() - start)
+                    rows["GeoJSON feed, unchanged (304)"] = (statistics.median(polls),) * 2
+                    feed_mb = len(body) / 1e6
+                connection.close()
+            finally:
+                service.terminate()
+                service.wait()
+            results[statistics_state] = (bare, rows)
 
-    print(f"\nfinder: {STATIONS:,} stations in {CITIES} cities (loaded in {loading:.0f} s)")
-    print(f"  baseline, one station by code: {lookup * 1000:.3f} ms")
-    for name, (median, p95) in results.items():
-        print(f"  {name:34} median {median * 1000:6.2f} ms, p95 {p95 * 1000:6.2f} ms "
-              f"({median / lookup:,.0f}x the baseline)   goal: under 10 ms")
-    print(f"  measuring every station instead (no index): {brute * 1000:,.0f} ms")
-    print(f"  GeoJSON feed, built whole: {feed:.2f} s, {len(first.data) / 1e6:.1f} MB")
-    print(f"  GeoJSON feed, unchanged (304): {poll * 1000:.2f} ms; "
-          f"an empty request (/healthz): {empty * 1000:.2f} ms")
+    print(f"\nfinder: {STATIONS:,} stations in {CITIES} cities, `stations import` in "
+          f"{imported:.0f} s; gunicorn -w 2, one connection, {QUERIES} requests each")
+    for state, (bare, rows) in results.items():
+        print(f"  {state}: baseline /healthz median {bare * 1000:.2f} ms")
+        for name, (median, p95) in rows.items():
+            goal = f"   goal: under {GOAL_MS} ms" if name.startswith(("JSON", "/near")) else ""
+            print(f"    {name:38} median {median * 1000:8.2f} ms, p95 {p95 * 1000:8.2f} ms "
+                  f"({median / bare:,.1f}x the baseline){goal}")
+    print(f"  the GeoJSON feed is {feed_mb:.1f} MB")

@@ -1,7 +1,10 @@
 """Shared pieces: a throwaway app on a real server, and timing helpers."""
 import logging
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -40,3 +43,28 @@ def median_seconds(action, repeat: int) -> float:
         action()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(app: str, env: dict) -> tuple[subprocess.Popen, int]:
+    """gunicorn -c gunicorn.conf.py serving ``app`` (two workers); (process, port)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--workers", "2",
+         "--access-logfile", "/dev/null", app],
+        env={**os.environ, **env, "FEEDBACK_BIND": f"127.0.0.1:{port}"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{app} did not start")

@@ -280,7 +280,7 @@ def serving_figures(app, database: str, token: str) -> dict[str, str]:
     import threading
     from urllib.parse import urlsplit
 
-    from bench.rating_post import start_gunicorn
+    from bench.harness import start_gunicorn
     from qr.links import station_url
 
     with app.app_context():

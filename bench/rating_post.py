@@ -9,12 +9,12 @@ GOAL_GET (issue 26; they stay for every later feature on the rating path).
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
+
+from bench.harness import start_gunicorn
 
 GOAL_POST, GOAL_GET = 0.8, 0.5
 ROUNDS = 7
@@ -52,31 +52,6 @@ request = function()
                     "score=" .. (1 + n %% 5) .. "&key=" .. key())
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(app: str, env: dict) -> tuple[subprocess.Popen, int]:
-    """gunicorn -c gunicorn.conf.py serving ``app`` (two workers); (process, port)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--workers", "2",
-         "--access-logfile", "/dev/null", app],
-        env={**os.environ, **env, "FEEDBACK_BIND": f"127.0.0.1:{port}"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{app} did not start")
 
 
 def bare_app_table() -> str:

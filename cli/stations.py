@@ -173,7 +173,7 @@ def demo_command(remove):
         click.echo(f"Rate a demo station: {station_url(first)}")
     click.echo("Staff pages: create an account with\n"
                f"  {this_command()} users create --username admin --role admin\n"
-               "then sign in at /login.")
+               f"then sign in at {current_app.config['BASE_URL'].rstrip('/')}/login")
 
 
 @rollups_cli.command("check")

@@ -1,4 +1,4 @@
-"""Configuration from FEEDBACK_* environment variables (see the README's table)."""
+"""Configuration from FEEDBACK_* environment variables (the table in docs/operator.md)."""
 import ipaddress
 import logging
 import os

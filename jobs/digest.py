@@ -186,22 +186,27 @@ def scope_days(db, first: date, last: date, where: str, params: list, district: 
 
 def districts_between(db, first: date, last: date, where: str, params: list,
                       named: bool = False) -> dict:
-    """District → counts from ``first`` to ``last`` for every district of the scope (those
-    without ratings too): from the districts' own rollup, or for named stations (a manager's
-    digest) from their station-days, since their districts hold other stations too."""
-    found = {name: {} for (name,) in db.execute(
-        f"SELECT DISTINCT district FROM stations WHERE {where}", params)}
+    """District → counts from ``first`` to ``last`` for every district of the scope with a
+    listed station or a rating (those without ratings too): from the districts' own rollup, or
+    for named stations (a manager's digest) from their station-days, since their districts
+    hold other stations too."""
+    # a district left with closed stations only (the demo's, once real ones came) is not listed
+    listed = dict(db.execute(
+        f"SELECT district, max(status = 'listed') FROM stations WHERE {where} GROUP BY district",
+        params).fetchall())
+    found = {name: {} for name, has_listed in listed.items() if has_listed}
     # a nation's 2,800 districts: rows as tuples, and the districts' rollup searched for the
     # names found above rather than for those of every station again
     source, values = ((f"""station_days JOIN stations ON stations.id = station_id
                            WHERE day BETWEEN ? AND ? AND {where}""", params) if named else
                       ("""district_days WHERE day BETWEEN ? AND ?
                           AND district IN (SELECT value FROM json_each(?))""",
-                       [json.dumps(list(found))]))
+                       [json.dumps(list(listed))]))
     for name, *counts in db.execute(
             f"""SELECT district, sum(n1), sum(n2), sum(n3), sum(n4), sum(n5) FROM {source}
                 GROUP BY district""", [first.isoformat(), last.isoformat(), *values]):
-        found[name] = dict(enumerate(counts, start=1))
+        if name in found or any(counts):
+            found[name] = dict(enumerate(counts, start=1))
     return found
 
 

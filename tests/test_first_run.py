@@ -1,5 +1,6 @@
 """A newcomer's first ten minutes: `make run`'s demo stations and the commands it prints, which
 run as printed, and the demo stations giving way to real ones."""
+import json
 import os
 import shlex
 import subprocess
@@ -39,6 +40,8 @@ def test_real_stations_close_the_demo_ones(runner, client, write_file, db, tmp_p
     assert "DEMO" not in client.get("/near?lat=31.23&lon=121.47&open_now=0").get_data(as_text=True)
     posters = runner.invoke(args=["qr", "posters", "--out", str(tmp_path / "posters")])
     assert posters.exit_code == 0 and os.listdir(tmp_path / "posters") == ["QD-1.png"]
+    digest = json.loads(runner.invoke(args=["digest", "show", "--json"]).output)
+    assert [row["district"] for row in digest["districts"]] == ["市南区"]  # not the demo's too
     demo = runner.invoke(args=["demo"])
     assert "Rate a demo station" not in demo.output and "users create" in demo.output
 
@@ -47,3 +50,24 @@ def test_the_demo_stations_can_be_closed_by_hand(runner, db):
     runner.invoke(args=["demo"])
     assert "closed 5 demo station(s)" in runner.invoke(args=["demo", "--remove"]).output
     assert db.execute("SELECT count(*) FROM stations WHERE status = 'listed'").fetchone()[0] == 0
+
+
+def test_the_readmes_first_ten_minutes_run_as_printed(tmp_path):
+    # the repository seen from a folder of its own, so the posters land there
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for entry in REPOSITORY.iterdir():
+        if entry.name not in ("posters", "instance", ".git"):
+            (checkout / entry.name).symlink_to(entry)
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    commands = [line.strip() for line in readme.splitlines()
+                if line.strip().startswith(".venv/bin/flask")]
+    assert len(commands) >= 4
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
+                   "FEEDBACK_DATABASE": str(tmp_path / "first.db"),
+                   "FEEDBACK_PASSWORD": "a first password"}
+    for command in [".venv/bin/flask --app app demo", *commands]:
+        done = subprocess.run(shlex.split(command), cwd=checkout, env=environment,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{command}: {done.stderr}"
+    assert sorted(os.listdir(checkout / "posters")) == ["posters.pdf"]
